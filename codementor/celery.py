@@ -1,0 +1,11 @@
+"""Celery application: configuration comes from Django settings (CELERY_* names)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codementor.settings")
+
+app = Celery("codementor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

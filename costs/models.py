@@ -1,0 +1,126 @@
+"""The cost ledger: one row per external call (or per cache hit that avoided one)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class Provider(models.TextChoices):
+    GEMINI = "gemini", "Gemini"
+    JUDGE0 = "judge0", "Judge0"
+    LOCAL_SANDBOX = "local_sandbox", "Local sandbox"
+
+
+class Unit(models.TextChoices):
+    INPUT_TOKEN = "input_token", "Input token"
+    OUTPUT_TOKEN = "output_token", "Output token (thinking included)"
+    CACHED_TOKEN = "cached_token", "Cached input token (read)"
+    CACHE_STORAGE_TOKEN_HOUR = "cache_storage_token_hour", "Cache storage token-hour"
+    EXECUTION = "execution", "Code execution"
+    REQUEST = "request", "HTTP request"
+
+
+class CacheLayer(models.TextChoices):
+    NONE = "none", "None (paid call)"
+    RESULT = "result", "Submission result cache"
+    SINGLE_FLIGHT = "single_flight", "Single-flight (shared execution)"
+    PATTERN = "pattern", "Mentor pattern responder"
+    RESPONSE = "response", "Mentor response cache"
+    CONTEXT = "context", "Gemini context cache"
+
+
+class CallStatus(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+    REFUSED = "refused", "Refused by budget"
+
+
+class Feature(models.TextChoices):
+    SUBMISSION = "submission", "Submission"
+    RUN = "run", "Run"
+    MENTOR = "mentor", "Mentor"
+    REJUDGE = "rejudge", "Rejudge"
+    ADMIN = "admin", "Admin"
+    BENCH = "bench", "Benchmark"
+
+
+class PriceRule(models.Model):
+    """A list price for one provider/model/unit, in force from `effective_from` on.
+
+    `model` "*" applies to every model of the provider that has no rule of its own.
+    """
+
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    model = models.CharField(max_length=100, default="*")
+    unit = models.CharField(max_length=32, choices=Unit.choices)
+    price_usd = models.DecimalField(max_digits=16, decimal_places=8, help_text="USD per `unit_size` units")
+    unit_size = models.PositiveIntegerField(default=1, help_text="e.g. 1000000 for per-1M-token prices")
+    effective_from = models.DateField()
+    source = models.CharField(max_length=300, blank=True, help_text="Where the figure comes from, and its date")
+
+    class Meta:
+        ordering = ["provider", "model", "unit", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model", "unit", "effective_from"], name="unique_price_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} {self.unit}: ${self.price_usd}/{self.unit_size} ({self.effective_from})"
+
+    @property
+    def price_per_unit(self) -> Decimal:
+        return self.price_usd / Decimal(self.unit_size)
+
+
+class ApiCall(models.Model):
+    """One external call, or one cache hit that made a call unnecessary (cost 0).
+
+    Token buckets do not overlap: `input_tokens` is uncached prompt input only (Gemini's
+    promptTokenCount minus cachedContentTokenCount), `cached_tokens` are cache reads,
+    `cache_write_tokens` were written into an explicit cache, `thinking_tokens` are
+    billed at the output price but kept apart from `output_tokens`.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    operation = models.CharField(max_length=50)
+    model = models.CharField(max_length=100, blank=True, help_text="Gemini model, or language for executions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_calls"
+    )
+    feature = models.CharField(max_length=32, choices=Feature.choices)
+    problem_slug = models.CharField(max_length=100, blank=True)
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. submission:42, message:7")
+
+    input_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    thinking_tokens = models.PositiveIntegerField(default=0)
+    storage_token_hours = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
+    executions = models.PositiveIntegerField(default=0)
+    http_requests = models.PositiveIntegerField(default=0)
+    usage = models.JSONField(default=dict, blank=True, help_text="Raw usage as the provider reported it")
+
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
+    # What this call would have cost on the unoptimized path (no caches, per-test runs,
+    # strong model): the dashboards' counterfactual savings are sums of the difference.
+    baseline_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
+    baseline_executions = models.PositiveIntegerField(default=0)
+
+    latency_ms = models.PositiveIntegerField(default=0)
+    cache_layer = models.CharField(max_length=32, choices=CacheLayer.choices, default=CacheLayer.NONE)
+    status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.OK)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["provider", "created_at"]),
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["cache_layer", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.provider}.{self.operation} ${self.cost_usd}"
