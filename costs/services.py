@@ -6,8 +6,26 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from codementor.api_errors import DomainError
+
 from .models import ApiCall, CacheLayer, CallStatus
 from .pricing import Usage, cost_of
+
+
+class BudgetExceeded(DomainError):
+    """A hard budget stop refused a paid call; the message is shown to the user."""
+
+    status_code = 402
+    code = "budget_exceeded"
+
+
+def check_budget(*, user, provider: str, feature: str) -> None:
+    """Raise BudgetExceeded before a paid call when a hard-stop budget is used up.
+
+    Called by the executor pipeline and the mentor before every paid call.
+    (Budgets themselves arrive with the cost-control issue.)
+    """
+    return None
 
 
 def record_call(
