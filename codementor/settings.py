@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "costs",
+    "accounts",
     "problems",
     "submissions",
     "mentor",
@@ -134,8 +135,18 @@ CELERY_TASK_DEFAULT_QUEUE = "submit"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at submit time; the sweep re-queues later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Redis redelivers an unacknowledged task (worker died mid-judge) after this many seconds;
+# longer than the slowest judge, or a live judge would be delivered twice (harmless: the
+# pipeline's per-submission lock drops the twin, but it wastes a worker slot).
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+# Separate queues so bulk admin rejudges never starve students' runs and submits.
+CELERY_TASK_ROUTES = {"submissions.sweep_stuck_submissions": {"queue": "submit"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["submissions-sweep"] = {
+    "task": "submissions.sweep_stuck_submissions",
+    "schedule": env.float("SUBMISSION_SWEEP_INTERVAL", default=60.0),
+}
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -179,6 +190,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Demo accounts created by `manage.py seed_demo` (make run) ----------------------
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="codementor-demo")
+ADMIN_PASSWORD = env("ADMIN_PASSWORD", default="codementor-admin")
+
 # --- Judging ----------------------------------------------------------------------
 # "local" = bubblewrap sandbox on this machine; "judge0" = Judge0 CE over HTTP.
 EXECUTOR_BACKEND = env("EXECUTOR_BACKEND", default="judge0" if env("JUDGE0_URL", default="") else "local")
@@ -188,10 +203,42 @@ JUDGE0_RAPIDAPI_KEY = env("JUDGE0_RAPIDAPI_KEY", default="")
 JUDGE0_RAPIDAPI_HOST = env("JUDGE0_RAPIDAPI_HOST", default="judge0-ce.p.rapidapi.com")
 JUDGE0_CALLBACK_SECRET = env("JUDGE0_CALLBACK_SECRET", default="")
 JUDGE0_CALLBACK_BASE_URL = env("JUDGE0_CALLBACK_BASE_URL", default="")
+# Judge0 client tuning (docs/judge0.md). Language ids: self-hosted CE 1.13.1 defaults;
+# the hosted CE ("1.14.0") uses python=113,javascript=102,cpp=105,java=62.
+JUDGE0_AUTH_HEADER = env("JUDGE0_AUTH_HEADER", default="X-Auth-Token")
+JUDGE0_LANGUAGE_IDS = {
+    "python": 71, "javascript": 63, "cpp": 54, "java": 62,
+    **{k: int(v) for k, v in env.dict("JUDGE0_LANGUAGE_IDS", default={}).items()},
+}
+JUDGE0_TIMEOUT = env.float("JUDGE0_TIMEOUT", default=10.0)  # seconds per HTTP request (read)
+JUDGE0_CONNECT_TIMEOUT = env.float("JUDGE0_CONNECT_TIMEOUT", default=3.0)
+JUDGE0_POLL_INITIAL = env.float("JUDGE0_POLL_INITIAL", default=0.5)  # first wait after creating
+JUDGE0_POLL_FACTOR = env.float("JUDGE0_POLL_FACTOR", default=1.5)
+JUDGE0_POLL_MAX_INTERVAL = env.float("JUDGE0_POLL_MAX_INTERVAL", default=3.0)
+# Worst case in Judge0 is compile (<= 20 s) + run (<= 20 s) + queueing.
+JUDGE0_POLL_DEADLINE = env.float("JUDGE0_POLL_DEADLINE", default=90.0)
+JUDGE0_BATCH_SIZE = env.int("JUDGE0_BATCH_SIZE", default=20)  # the server's max_submission_batch_size
+# Our caps: the server's MAX_* must be at least these (judge0_check verifies).
+JUDGE0_MAX_CPU_TIME_LIMIT = env.float("JUDGE0_MAX_CPU_TIME_LIMIT", default=15.0)
+JUDGE0_MAX_WALL_TIME_LIMIT = env.float("JUDGE0_MAX_WALL_TIME_LIMIT", default=20.0)
+JUDGE0_MAX_MEMORY_LIMIT_KB = env.int("JUDGE0_MAX_MEMORY_LIMIT_KB", default=512000)
+JUDGE0_MAX_FILE_SIZE_KB = env.int("JUDGE0_MAX_FILE_SIZE_KB", default=4096)
 SANDBOX_BWRAP = env("SANDBOX_BWRAP", default="bwrap")
 SANDBOX_WORK_ROOT = env("SANDBOX_WORK_ROOT", default="")
 SUBMISSION_MAX_CODE_BYTES = 64 * 1024
 SUBMISSION_MAX_STDIN_BYTES = 64 * 1024
+# Pipeline (docs/pipeline.md): retries on a busy/unreachable executor, then system_error.
+SUBMISSION_MAX_RETRIES = env.int("SUBMISSION_MAX_RETRIES", default=5)
+SUBMISSION_RETRY_BACKOFF = env.float("SUBMISSION_RETRY_BACKOFF", default=2.0)  # seconds, doubled per retry
+SUBMISSION_RETRY_BACKOFF_MAX = env.float("SUBMISSION_RETRY_BACKOFF_MAX", default=60.0)
+SUBMISSION_RESULT_CACHE_TTL = env.int("SUBMISSION_RESULT_CACHE_TTL", default=7 * 24 * 3600)
+# A single-flight holder that crashed blocks its twins at most this long.
+SUBMISSION_FLIGHT_LOCK_SECONDS = env.int("SUBMISSION_FLIGHT_LOCK_SECONDS", default=120)
+# The sweep re-queues submissions queued/running longer than these, at most MAX_SWEEPS times.
+SUBMISSION_QUEUED_DEADLINE = env.int("SUBMISSION_QUEUED_DEADLINE", default=300)
+SUBMISSION_RUNNING_DEADLINE = env.int("SUBMISSION_RUNNING_DEADLINE", default=300)
+SUBMISSION_UNSENT_GRACE = env.int("SUBMISSION_UNSENT_GRACE", default=10)  # never enqueued (broker down)
+SUBMISSION_MAX_SWEEPS = env.int("SUBMISSION_MAX_SWEEPS", default=5)
 
 # --- Mentor -----------------------------------------------------------------------
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")

@@ -1,0 +1,40 @@
+"""Celery tasks: thin and idempotent; the work is in services."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+from .executors.base import RetryableExecutorError
+
+logger = logging.getLogger(__name__)
+
+
+def retry_countdown(retries: int) -> float:
+    return min(settings.SUBMISSION_RETRY_BACKOFF * (2**retries), settings.SUBMISSION_RETRY_BACKOFF_MAX)
+
+
+@shared_task(bind=True, name="submissions.judge_submission", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def judge_submission(self, submission_id: int) -> str:
+    """Judge a submission. Redelivery-safe: the service judges each submission once."""
+    try:
+        result = services.judge_submission(submission_id=submission_id)
+    except RetryableExecutorError as exc:
+        if self.request.retries >= settings.SUBMISSION_MAX_RETRIES:
+            services.fail_submission(submission_id=submission_id, reason=f"executor unavailable: {exc}")
+            return "system_error"
+        countdown = retry_countdown(self.request.retries)
+        logger.info("submission %s: executor busy (%s); retry %s in %.1fs", submission_id, exc,
+                    self.request.retries + 1, countdown)
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        raise self.retry(exc=exc, countdown=countdown, queue=queue)
+    if result is None:
+        return "skipped"
+    return result.verdict
+
+
+@shared_task(name="submissions.sweep_stuck_submissions")
+def sweep_stuck_submissions() -> dict:
+    return services.requeue_stuck_submissions()
