@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
-app_name = "accounts"
-urlpatterns: list = []
+from . import views
+
+# No app_name: settings.LOGIN_URL = "login" and Django's auth views use these bare names.
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
+    path("profile/", views.profile, name="profile"),
+]

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "problems"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("problems/", views.problem_list, name="list"),
+    path("problems/<slug:slug>/", views.problem_detail, name="detail"),
+]
