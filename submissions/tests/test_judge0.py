@@ -1,0 +1,247 @@
+"""Judge0 backend against the Judge0-compatible stand-in (real HTTP on 127.0.0.1, real
+program execution). Function problems through the harness are in test_judge0_harness.py."""
+
+import logging
+
+import pytest
+
+from submissions.executors.base import ExecutorError, Job, Limits, RetryableExecutorError, TestSpec, Verdict
+from submissions.executors.judge0 import (
+    Judge0Client,
+    Judge0Executor,
+    SubmissionRequest,
+    b64decode_text,
+)
+from testing.judge0_standin import Judge0StandIn
+
+TOKEN = "standin-secret-auth-token-4f9a"
+
+ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
+
+
+@pytest.fixture(scope="module")
+def standin():
+    server = Judge0StandIn(auth_token=TOKEN, workers=2).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def judge0(standin, settings):
+    standin.reset()
+    standin.auth_token = TOKEN
+    settings.JUDGE0_URL = standin.url
+    settings.JUDGE0_AUTH_TOKEN = TOKEN
+    settings.JUDGE0_RAPIDAPI_KEY = ""
+    settings.JUDGE0_TIMEOUT = 5.0
+    settings.JUDGE0_POLL_INITIAL = 0.05
+    settings.JUDGE0_POLL_FACTOR = 1.5
+    settings.JUDGE0_POLL_MAX_INTERVAL = 0.2
+    settings.JUDGE0_POLL_DEADLINE = 30.0
+    settings.JUDGE0_CALLBACK_SECRET = ""
+    settings.JUDGE0_CALLBACK_BASE_URL = ""
+    return standin
+
+
+def stdio_job(code, tests, *, language="python", limits=None):
+    specs = tuple(
+        TestSpec(index=i, input=inp, expected=exp, comparison=cmp)
+        for i, (inp, exp, cmp) in enumerate((t if len(t) == 3 else (*t, "exact")) for t in tests)
+    )
+    return Job(language=language, code=code, kind="stdio", signature=None, tests=specs, limits=limits or Limits())
+
+
+def test_stdio_accepted_counts_executions_and_requests(judge0):
+    job = stdio_job(ADD, [("1 2\n", "3\n"), ("10 20", "30"), ("-5 5\n", "0")])
+    report = Judge0Executor().run(job)
+
+    assert report.verdict == Verdict.ACCEPTED
+    assert [t.passed for t in report.tests] == [True, True, True]
+    assert report.tests[1].actual.strip() == "30"
+    assert report.executions == 3
+    stats = judge0.snapshot()
+    assert stats["executions"] == 3 and stats["batch_creates"] == 1
+    # Every HTTP call is counted: one batch create plus the polls.
+    assert report.http_requests == stats["requests"] == 1 + stats["batch_gets"]
+    assert report.backend == "judge0" and report.latency_ms > 0
+    assert all(t.time_ms is not None and t.memory_kb for t in report.tests)
+
+
+def test_stdio_wrong_answer_names_the_failing_test(judge0):
+    job = stdio_job(ADD, [("1 2", "3"), ("2 2", "5"), ("3 3", "6")])
+    report = Judge0Executor().run(job)
+    assert report.verdict == Verdict.WRONG_ANSWER
+    assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER, Verdict.ACCEPTED]
+    assert report.tests[1].actual.strip() == "4"
+
+
+def test_stdio_time_limit(judge0):
+    job = stdio_job("while True:\n    pass\n", [("", "1")], limits=Limits(time_limit_ms=500))
+    report = Judge0Executor().run(job)
+    assert report.verdict == Verdict.TIME_LIMIT_EXCEEDED
+    assert report.tests[0].passed is False
+
+
+def test_stdio_compile_error_carries_compiler_message(judge0):
+    code = "#include <iostream>\nint main() { std::cout << 1 << std::endl return 0; }\n"
+    report = Judge0Executor().run(stdio_job(code, [("", "1"), ("", "1")], language="cpp"))
+    assert report.verdict == Verdict.COMPILE_ERROR
+    assert "error" in report.compile_output
+    assert all(t.verdict == Verdict.COMPILE_ERROR for t in report.tests)
+
+
+def test_stdio_runtime_error_and_output_limit(judge0):
+    crash = Judge0Executor().run(stdio_job("raise ValueError('boom')\n", [("", "1")]))
+    assert crash.verdict == Verdict.RUNTIME_ERROR
+    assert "ValueError" in crash.tests[0].stderr
+
+    flood = stdio_job("print('x' * 5000)\n", [("", "x")], limits=Limits(output_limit_bytes=2048))
+    assert Judge0Executor().run(flood).verdict == Verdict.OUTPUT_LIMIT_EXCEEDED
+
+
+def test_stdio_non_exact_modes_are_compared_here_not_by_judge0(judge0):
+    code = "print(1/3)\nprint('b')\nprint('a')\n"
+    job = stdio_job(code, [("", "0.33333333\nb\na", "float"), ("", "a\nb\n0.3333333333333333", "unordered")])
+    report = Judge0Executor().run(job)
+    assert report.verdict == Verdict.ACCEPTED
+    # Judge0 got no expected_output for these (it would have said Wrong Answer).
+    assert all(sub.expected_output is None for sub in judge0.submissions.values())
+
+
+def test_non_ascii_output_round_trips_through_base64(judge0):
+    text = "héllo wörld ✓ 日本語 " * 5  # > 60 Base64 chars: Judge0 wraps lines
+    code = "import sys\nsys.stdout.write(input() + '\\n')\n"
+    report = Judge0Executor().run(stdio_job(code, [(text, text)]))
+    assert report.verdict == Verdict.ACCEPTED
+    assert report.tests[0].actual.rstrip("\n") == text
+    # The stand-in wraps Base64 like Ruby's encode64; the decoder is lenient about it.
+    assert b64decode_text("aMOp\nbGxv\n") == "héllo"
+
+
+def test_batch_of_45_tests_takes_three_create_requests(judge0):
+    tests = [(f"{i} {i}", str(2 * i)) for i in range(45)]
+    report = Judge0Executor().run(stdio_job(ADD, tests))
+    assert report.verdict == Verdict.ACCEPTED and len(report.tests) == 45
+    stats = judge0.snapshot()
+    assert stats["batch_creates"] == 3
+    assert [p for p in stats["paths"] if p.startswith("POST")] == ["POST /submissions/batch"] * 3
+    assert stats["executions"] == report.executions == 45
+    # Polls ask for at most 20 tokens each: >= 3 GETs per round.
+    assert stats["batch_gets"] >= 3
+
+
+def test_queue_full_503_is_retryable_then_a_second_run_succeeds(judge0):
+    judge0.inject(status=503, body={"error": "queue is full"})
+    job = stdio_job(ADD, [("1 1", "2")])
+    with pytest.raises(RetryableExecutorError, match="queue is full") as info:
+        Judge0Executor().run(job)
+    assert info.value.http_requests == 1 and info.value.executions == 0
+
+    report = Judge0Executor().run(job)
+    assert report.verdict == Verdict.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 429, "body": {"message": "You have exceeded the rate limit per hour"}},
+        {"status": 502, "body": None},
+        {"status": 200, "malformed": True},
+    ],
+)
+def test_rate_limit_server_errors_and_malformed_json_are_retryable(judge0, fault):
+    judge0.inject(**fault)
+    with pytest.raises(RetryableExecutorError):
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+
+
+def test_a_hanging_judge0_times_out_as_retryable(judge0, settings):
+    settings.JUDGE0_TIMEOUT = 0.3
+    judge0.inject(status=0, hang=1.5)
+    with pytest.raises(RetryableExecutorError, match="did not answer"):
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+
+
+def test_slow_results_need_several_polls(judge0):
+    judge0.polls_before_done = 4
+    report = Judge0Executor().run(stdio_job(ADD, [("1 2", "3")]))
+    assert report.verdict == Verdict.ACCEPTED
+    stats = judge0.snapshot()
+    assert stats["batch_gets"] >= 5  # 2 x In Queue, 2 x Processing, then the result
+    assert report.http_requests == 1 + stats["batch_gets"]
+
+
+def test_poll_deadline_raises_retryable(judge0):
+    judge0.polls_before_done = 10**6
+    executor = Judge0Executor(poll_deadline=0.6)
+    with pytest.raises(RetryableExecutorError, match="had not finished 1 of 1") as info:
+        executor.run(stdio_job(ADD, [("1 2", "3")]))
+    assert info.value.executions == 1 and info.value.http_requests >= 3
+
+
+def test_wrong_token_is_a_configuration_error_with_an_admin_message(judge0, settings):
+    settings.JUDGE0_AUTH_TOKEN = "not-the-token"
+    with pytest.raises(ExecutorError) as info:
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+    assert not isinstance(info.value, RetryableExecutorError)
+    assert "401" in str(info.value) and "JUDGE0_AUTH_TOKEN" in str(info.value)
+    assert judge0.snapshot()["unauthorized"] == 1
+
+
+def test_422_and_partly_invalid_batches_are_configuration_errors(judge0):
+    with Judge0Client.from_settings() as client:
+        with pytest.raises(ExecutorError, match="422") as info:
+            client.create_submission(SubmissionRequest(language_id=9999, source_code="print(1)"))
+        assert "language with id 9999" in str(info.value)
+        assert not isinstance(info.value, RetryableExecutorError)
+        # 201 with an error object in place of one item: still an error.
+        good = SubmissionRequest(language_id=71, source_code="print(1)")
+        bad = SubmissionRequest(language_id=71, source_code="print(1)", cpu_time_limit=99)
+        with pytest.raises(ExecutorError, match="batch item 1"):
+            client.create_batch([good, bad])
+    with pytest.raises(ExecutorError, match="No Judge0 language id"):
+        Judge0Executor(language_ids={"python": 71}).run(stdio_job("x", [("", "")], language="java"))
+
+
+def test_client_low_level_batch_api_and_info_endpoints(judge0):
+    with Judge0Client.from_settings(batch_size=2) as client:
+        tokens = client.create_batch([
+            SubmissionRequest(language_id=71, source_code="print(input())", stdin=str(i), expected_output=str(i))
+            for i in range(5)
+        ])
+        assert len(tokens) == 5 and judge0.snapshot()["batch_creates"] == 3
+        results = Judge0Executor(poll_initial=0.05).wait_for(client, tokens)
+        assert [r.status_id for r in results] == [3] * 5
+        assert [r.stdout.strip() for r in results] == ["0", "1", "2", "3", "4"]
+        assert client.get_batch(["00000000-0000-0000-0000-000000000000"]) == [None]
+        single = client.get_submission(tokens[0])
+        assert single.finished and single.time_ms is not None
+        assert client.about()["version"] == "1.13.1"
+        assert {"id": 71, "name": "Python (3.8.1)"} in client.languages()
+        assert client.config_info()["max_submission_batch_size"] == 20
+
+
+def test_rapidapi_headers_replace_the_auth_token(judge0, settings):
+    settings.JUDGE0_RAPIDAPI_KEY = "rapid-key-123"
+    judge0.auth_token = ""  # RapidAPI's gateway checks the key, not Judge0
+    with Judge0Client.from_settings() as client:
+        client.about()
+        headers = client.session.headers
+    assert headers["X-RapidAPI-Key"] == "rapid-key-123"
+    assert headers["X-RapidAPI-Host"] == "judge0-ce.p.rapidapi.com"
+    assert "X-Auth-Token" not in headers
+
+
+def test_auth_token_never_reaches_the_logs(judge0, settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+    judge0.inject(status=503, body={"error": "queue is full"})
+    with pytest.raises(RetryableExecutorError) as retry:
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+    settings.JUDGE0_URL = "http://127.0.0.1:9"  # nothing listens: connection refused
+    with pytest.raises(RetryableExecutorError) as unreachable:
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+    logging.getLogger("submissions").error("run failed: %s / %s", retry.value, unreachable.value)
+    assert "urllib3" in caplog.text or "judge0" in caplog.text.lower()  # logging did capture the traffic
+    assert TOKEN not in caplog.text
+    assert TOKEN not in str(retry.value) and TOKEN not in str(unreachable.value)
