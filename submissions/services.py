@@ -205,9 +205,10 @@ def build_job(submission: Submission) -> Job:
     )
 
 
-def judge_submission(*, submission_id: int) -> Submission | None:
+def judge_submission(*, submission_id: int, executor=None) -> Submission | None:
     """Judge one submission, at most once. Idempotent: a finished submission is returned
-    as is; None means another live worker is judging it right now.
+    as is; None means another live worker is judging it right now. `executor` defaults
+    to the configured backend (submissions.executors.get_executor()).
 
     Raises RetryableExecutorError (status back to queued) when the executor is busy or
     unreachable: the task retries with backoff.
@@ -232,14 +233,14 @@ def judge_submission(*, submission_id: int) -> Submission | None:
         Submission.objects.filter(pk=submission_id).update(content_key=key)
         submission.content_key = key
         if submission.is_rejudge:
-            payload = _execute(submission, job)
+            payload = _execute(submission, job, executor)
             result_cache.put(key, problem=submission.problem, language=submission.language, payload=payload,
                              executions=payload.pop("_executions", 0))
             return _finish(submission, payload, cache_hit=False)
-        return _judge_shared(submission, job, key)
+        return _judge_shared(submission, job, key, executor)
 
 
-def _judge_shared(submission: Submission, job: Job, key: str) -> Submission:
+def _judge_shared(submission: Submission, job: Job, key: str, executor) -> Submission:
     started = time.monotonic()
     payload = result_cache.get(key)
     if payload is not None:
@@ -257,7 +258,7 @@ def _judge_shared(submission: Submission, job: Job, key: str) -> Submission:
                 payload = result_cache.get(key)
                 if payload is not None:
                     return _served(submission, job, key, payload, CacheLayer.RESULT, started)
-                payload = _execute(submission, job)
+                payload = _execute(submission, job, executor)
                 executions = payload.pop("_executions", 0)
                 result_cache.put(key, problem=submission.problem, language=submission.language,
                                  payload=payload, executions=executions)
@@ -313,9 +314,9 @@ def _get_executor():
     return get_executor()
 
 
-def _execute(submission: Submission, job: Job) -> dict:
-    """Run the job on the configured executor and write the ledger row for it."""
-    executor = _get_executor()
+def _execute(submission: Submission, job: Job, executor=None) -> dict:
+    """Run the job on the executor and write the ledger row for it (failed attempts too)."""
+    executor = executor or _get_executor()
     provider = PROVIDERS.get(executor.name, executor.name)
     common = {
         "provider": provider,
@@ -338,14 +339,14 @@ def _execute(submission: Submission, job: Job) -> dict:
     try:
         report = executor.run(job)
     except RetryableExecutorError as exc:
-        record_call(**common, status=CallStatus.ERROR, error=str(exc),
-                    latency_ms=int((time.monotonic() - started) * 1000))
+        record_call(**common, status=CallStatus.ERROR, error=str(exc), usage=_spent(exc),
+                    latency_ms=getattr(exc, "latency_ms", None) or int((time.monotonic() - started) * 1000))
         Submission.objects.filter(pk=submission.pk).update(status=Status.QUEUED)
         raise
     except ExecutorError as exc:
         logger.exception("executor failed on submission %s", submission.pk)
-        record_call(**common, status=CallStatus.ERROR, error=str(exc),
-                    latency_ms=int((time.monotonic() - started) * 1000))
+        record_call(**common, status=CallStatus.ERROR, error=str(exc), usage=_spent(exc),
+                    latency_ms=getattr(exc, "latency_ms", None) or int((time.monotonic() - started) * 1000))
         payload = _system_error_payload(SYSTEM_ERROR_MESSAGE, internal=str(exc))
         payload["executor"] = executor.name
         return payload
@@ -362,6 +363,11 @@ def _execute(submission: Submission, job: Job) -> dict:
     payload["executor"] = executor.name
     payload["_executions"] = report.executions
     return payload
+
+
+def _spent(exc: Exception) -> Usage:
+    # Executors attach what a failed attempt already spent to the error.
+    return Usage(executions=getattr(exc, "executions", 0) or 0, http_requests=getattr(exc, "http_requests", 0) or 0)
 
 
 def _excerpt(text: str | None) -> str | None:
