@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api
 
 app_name = "costs_api"
-urlpatterns: list = []
+urlpatterns = [
+    path("costs/summary/", api.CostSummaryApi.as_view(), name="summary"),
+    path("costs/calculator/", api.CostCalculatorApi.as_view(), name="calculator"),
+]

@@ -109,6 +109,10 @@ class ApiCall(models.Model):
     baseline_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
     baseline_executions = models.PositiveIntegerField(default=0)
 
+    # Kept so `manage.py reprice` can recompute the baseline after a price correction.
+    baseline_model = models.CharField(max_length=100, blank=True)
+    baseline_usage = models.JSONField(default=dict, blank=True)
+
     latency_ms = models.PositiveIntegerField(default=0)
     cache_layer = models.CharField(max_length=32, choices=CacheLayer.choices, default=CacheLayer.NONE)
     status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.OK)
@@ -124,3 +128,115 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.provider}.{self.operation} ${self.cost_usd}"
+
+
+def default_thresholds() -> list[int]:
+    return [50, 85, 95, 100]
+
+
+class BudgetScope(models.TextChoices):
+    GLOBAL = "global", "Global (whole platform)"
+    USER = "user", "Per user"
+    PROVIDER = "provider", "Per provider"
+
+
+class BudgetPeriod(models.TextChoices):
+    DAY = "day", "Day (UTC)"
+    MONTH = "month", "Calendar month (UTC)"
+
+
+class Budget(models.Model):
+    """A spending cap over a UTC day or calendar month.
+
+    Scope "user" with no user set is the default budget of every user (each user
+    separately); with a user set it replaces that default for this one user. Global and
+    provider budgets apply on top: a call must fit every budget that applies to it.
+    """
+
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=16, choices=BudgetScope.choices, default=BudgetScope.GLOBAL)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="budgets",
+        help_text="Only for scope 'per user': leave empty for the default budget of every user",
+    )
+    provider = models.CharField(max_length=32, choices=Provider.choices, blank=True,
+                                help_text="Only for scope 'per provider'")
+    period = models.CharField(max_length=8, choices=BudgetPeriod.choices, default=BudgetPeriod.MONTH)
+    amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    thresholds = models.JSONField(default=default_thresholds, blank=True,
+                                  help_text="Alert at these percentages of the amount (reached means >=)")
+    hard_stop = models.BooleanField(default=False, help_text="Refuse paid calls once spend reaches the amount")
+    active = models.BooleanField(default=True)
+    notify_emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated, besides ADMINS")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scope", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_usd__gte=0), name="budget_amount_not_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(scope="provider") | ~models.Q(provider=""), name="provider_budget_has_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (${self.amount_usd}/{self.period})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.scope == BudgetScope.PROVIDER and not self.provider:
+            raise ValidationError({"provider": "A per-provider budget needs a provider."})
+        if self.scope != BudgetScope.USER and self.user_id:
+            raise ValidationError({"user": "Only per-user budgets name a user."})
+        if not isinstance(self.thresholds, list) or not all(
+            isinstance(t, int) and 0 < t <= 1000 for t in self.thresholds
+        ):
+            raise ValidationError({"thresholds": "A list of whole percentages, e.g. [50, 85, 95, 100]."})
+
+    @property
+    def emails(self) -> list[str]:
+        return [e.strip() for e in self.notify_emails.split(",") if e.strip()]
+
+
+class Alert(models.Model):
+    """A budget threshold reached in one period: at most one per (budget, threshold, period, user)."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    threshold = models.PositiveIntegerField(help_text="Percent of the budget amount")
+    period_start = models.DateField()
+    # The user whose spend crossed a default per-user budget; empty otherwise.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    spend_usd = models.DecimalField(max_digits=14, decimal_places=8)
+    amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged = models.BooleanField(default=False)
+    email_sent = models.BooleanField(default=False)
+    webhook_sent = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Two partial indexes because NULL users would never collide in one index.
+            models.UniqueConstraint(
+                fields=["budget", "threshold", "period_start"], condition=models.Q(user__isnull=True),
+                name="one_alert_per_threshold_period",
+            ),
+            models.UniqueConstraint(
+                fields=["budget", "threshold", "period_start", "user"], condition=models.Q(user__isnull=False),
+                name="one_alert_per_threshold_period_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget.name}: {self.threshold}% reached ({self.period_start})"
+
+    @property
+    def message(self) -> str:
+        who = f" for {self.user}" if self.user_id else ""
+        return (f"Budget '{self.budget.name}'{who} reached {self.threshold}%: "
+                f"${self.spend_usd:.2f} of ${self.amount_usd:.2f} this {self.budget.period} "
+                f"(since {self.period_start}).")

@@ -79,3 +79,49 @@ def usage_from_gemini(usage_metadata: dict | None) -> Usage:
         output_tokens=count("candidatesTokenCount", "candidates_token_count"),
         thinking_tokens=count("thoughtsTokenCount", "thoughts_token_count"),
     )
+
+
+class PriceBook:
+    """All price rules loaded once, for pricing many rows without a query each (reprice)."""
+
+    def __init__(self, rules=None):
+        self._rules: dict[tuple[str, str, str], list[PriceRule]] = {}
+        for rule in rules if rules is not None else PriceRule.objects.all():
+            self._rules.setdefault((rule.provider, rule.model, rule.unit), []).append(rule)
+        for found in self._rules.values():
+            found.sort(key=lambda r: r.effective_from, reverse=True)
+
+    def rate(self, *, provider: str, model: str, unit: str, on: date) -> Decimal:
+        for key in ((provider, model, unit), (provider, "*", unit)):
+            for rule in self._rules.get(key, ()):
+                if rule.effective_from <= on:
+                    return rule.price_per_unit
+        return ZERO
+
+    def cost_of(self, *, provider: str, model: str, usage: Usage, on: date) -> Decimal:
+        def rate(unit: str) -> Decimal:
+            return self.rate(provider=provider, model=model, unit=unit, on=on)
+
+        total = (
+            (usage.input_tokens + usage.cache_write_tokens) * rate(Unit.INPUT_TOKEN)
+            + usage.cached_tokens * rate(Unit.CACHED_TOKEN)
+            + (usage.output_tokens + usage.thinking_tokens) * rate(Unit.OUTPUT_TOKEN)
+            + usage.storage_token_hours * rate(Unit.CACHE_STORAGE_TOKEN_HOUR)
+            + usage.executions * rate(Unit.EXECUTION)
+            + usage.http_requests * rate(Unit.REQUEST)
+        )
+        return Decimal(total).quantize(Decimal("0.00000001"))
+
+
+def usage_from_json(data: dict | None) -> Usage:
+    data = data or {}
+    return Usage(
+        input_tokens=int(data.get("input_tokens", 0)),
+        cached_tokens=int(data.get("cached_tokens", 0)),
+        cache_write_tokens=int(data.get("cache_write_tokens", 0)),
+        output_tokens=int(data.get("output_tokens", 0)),
+        thinking_tokens=int(data.get("thinking_tokens", 0)),
+        storage_token_hours=Decimal(str(data.get("storage_token_hours", "0"))),
+        executions=int(data.get("executions", 0)),
+        http_requests=int(data.get("http_requests", 0)),
+    )
