@@ -290,8 +290,8 @@ class Judge0StandIn:
 
     def __init__(self, *, auth_token: str = "", polls_before_done: int = 0, runner=None, workers: int = 2,
                  host: str = "127.0.0.1", port: int = 0):
-        self.auth_token = auth_token
-        self.polls_before_done = polls_before_done
+        self.auth_token = self._initial_auth_token = auth_token
+        self.polls_before_done = self._initial_polls = polls_before_done
         self.runner = runner or default_runner()
         self.config = default_config()
         self.languages = {k: v[0] for k, v in LANGUAGES.items()}
@@ -341,7 +341,8 @@ class Judge0StandIn:
             self.stats = self._zero_stats()
             self.config = default_config()
             self.languages = {k: v[0] for k, v in LANGUAGES.items()}
-            self.polls_before_done = 0
+            self.polls_before_done = self._initial_polls
+            self.auth_token = self._initial_auth_token
 
     def snapshot(self) -> dict:
         with self.lock:
