@@ -48,7 +48,7 @@ def _canonical_rows(rows: Iterable[dict]) -> list[dict]:
     return sorted(({k: row[k] for k in _TEST_FIELDS} for row in rows), key=lambda r: r["order"])
 
 
-def test_set_version_of(rows: Iterable[dict]) -> str:
+def compute_test_set_version(rows: Iterable[dict]) -> str:
     """sha256 of the canonical tests: changes iff a judged property of a test changes."""
     canonical = json.dumps(_canonical_rows(rows), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -121,7 +121,7 @@ def load_problem_pack(*, problems: Sequence[PackProblem]) -> LoadReport:
         seen.add(pack_problem.slug)
         values = _field_values(pack_problem)
         rows = _pack_rows(pack_problem)
-        version = test_set_version_of(rows)
+        version = compute_test_set_version(rows)
         topics = [_topic_for(label) for label in pack_problem.topics]
 
         problem = Problem.objects.select_for_update().filter(slug=pack_problem.slug).first()
@@ -169,7 +169,7 @@ def refresh_problem_derived(*, problem: Problem) -> Problem:
     version). The admin calls this after saving a problem and its test inlines."""
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     html = render_statement(problem.statement)
-    version = test_set_version_of(_stored_rows(problem))
+    version = compute_test_set_version(_stored_rows(problem))
     if (html, version) != (problem.statement_html, problem.test_set_version):
         problem.statement_html = html
         problem.test_set_version = version
