@@ -7,8 +7,8 @@ task so a failing mail server or webhook never breaks the request that crossed t
 """
 
 import logging
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import requests
@@ -22,7 +22,7 @@ from codementor.api_errors import DomainError
 
 from .models import Alert, ApiCall, Budget, BudgetPeriod, BudgetScope, CacheLayer, CallStatus, Provider
 from .periods import period_bounds
-from .pricing import Usage, cost_of
+from .pricing import PriceBook, Usage, cost_of, usage_from_json
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -189,7 +189,7 @@ def deliver_alert(*, alert_id: int) -> Alert:
     Celery task can retry just the missing channel.
     """
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("budget", "user").get(pk=alert_id)
+        alert = Alert.objects.select_for_update(of=("self",)).select_related("budget", "user").get(pk=alert_id)
         alert.attempts += 1
         errors = []
         recipients = alert_recipients(alert)
@@ -337,3 +337,61 @@ def default_baseline_usage(usage: Usage) -> Usage:
         executions=usage.executions,
         http_requests=usage.http_requests,
     )
+
+
+def reprice_calls(*, since, dry_run: bool = False, batch_size: int = 2000) -> dict:
+    """Recompute cost_usd and baseline_cost_usd of ledger rows from `since` (a date) on
+    with the price rules now in the table (e.g. after correcting a rule).
+
+    Returns {"examined", "changed", "old_total", "new_total", "old_baseline", "new_baseline",
+    "by_provider": {provider: delta}}.
+    """
+
+    book = PriceBook()
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    report = {"examined": 0, "changed": 0, "old_total": ZERO, "new_total": ZERO, "old_baseline": ZERO,
+              "new_baseline": ZERO, "by_provider": {}}
+    pending: list[ApiCall] = []
+
+    def flush():
+        if pending and not dry_run:
+            ApiCall.objects.bulk_update(pending, ["cost_usd", "baseline_cost_usd"], batch_size=batch_size)
+        pending.clear()
+
+    qs = ApiCall.objects.filter(created_at__gte=start).order_by("pk")
+    with transaction.atomic():
+        for call in qs.iterator(chunk_size=batch_size):
+            report["examined"] += 1
+            on = call.created_at.astimezone(UTC).date()
+            usage = Usage(
+                input_tokens=call.input_tokens, cached_tokens=call.cached_tokens,
+                cache_write_tokens=call.cache_write_tokens, output_tokens=call.output_tokens,
+                thinking_tokens=call.thinking_tokens, storage_token_hours=call.storage_token_hours,
+                executions=call.executions, http_requests=call.http_requests,
+            )
+            hit = call.cache_layer != CacheLayer.NONE
+            cost = ZERO if hit else book.cost_of(provider=call.provider, model=call.model, usage=usage, on=on)
+            if call.baseline_usage:
+                base_usage = usage_from_json(call.baseline_usage)
+            else:  # rows written before baseline usage was stored
+                base_usage = replace_executions(default_baseline_usage(usage), call.baseline_executions)
+            baseline = book.cost_of(provider=call.provider, model=call.baseline_model or call.model,
+                                    usage=base_usage, on=on)
+            report["old_total"] += call.cost_usd
+            report["new_total"] += cost
+            report["old_baseline"] += call.baseline_cost_usd
+            report["new_baseline"] += baseline
+            if cost != call.cost_usd or baseline != call.baseline_cost_usd:
+                report["changed"] += 1
+                delta = report["by_provider"].get(call.provider, ZERO)
+                report["by_provider"][call.provider] = delta + cost - call.cost_usd
+                call.cost_usd, call.baseline_cost_usd = cost, baseline
+                pending.append(call)
+                if len(pending) >= batch_size:
+                    flush()
+        flush()
+    return report
+
+
+def replace_executions(usage: Usage, executions: int) -> Usage:
+    return replace(usage, executions=executions)
