@@ -24,6 +24,9 @@ class ObtainTokenApi(_AuthThrottled):
     authentication_classes: list = []  # credentials are in the body; no CSRF dance
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenObtain"
+
         username = serializers.CharField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
@@ -43,11 +46,17 @@ class RegisterApi(_AuthThrottled):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Register"
+
         username = serializers.CharField(max_length=150)
         email = serializers.EmailField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegisterResponse"
+
         token = serializers.CharField()
         username = serializers.CharField()
         email = serializers.EmailField()

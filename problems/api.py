@@ -22,6 +22,36 @@ class TopicBrief(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ProblemSampleSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ProblemSample"
+
+    order = serializers.IntegerField()
+    input = serializers.CharField()
+    expected_output = serializers.CharField()
+    explanation = serializers.CharField(allow_blank=True)
+
+
+class TopicMasterySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "TopicMastery"
+
+    topic = serializers.SlugField()
+    name = serializers.CharField()
+    solved = serializers.IntegerField()
+    attempted = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class ActivityDaySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ActivityDay"
+
+    day = serializers.DateField()
+    submissions = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+
+
 class ProblemListApi(ListAPIView):
     permission_classes = [AllowAny]
     # Known query parameters; anything else is a typo the client should hear about.
@@ -32,6 +62,7 @@ class ProblemListApi(ListAPIView):
         status = serializers.SerializerMethodField(help_text="solved | attempted | unsolved; null when anonymous")
 
         class Meta:
+            ref_name = "ProblemListItem"
             model = Problem
             fields = ["slug", "title", "difficulty", "kind", "topics", "status"]
 
@@ -77,13 +108,10 @@ class ProblemListApi(ListAPIView):
 class ProblemDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    class SampleSerializer(serializers.Serializer):
-        order = serializers.IntegerField()
-        input = serializers.CharField()
-        expected_output = serializers.CharField()
-        explanation = serializers.CharField()
-
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ProblemDetail"
+
         slug = serializers.SlugField()
         title = serializers.CharField()
         difficulty = serializers.CharField()
@@ -95,7 +123,7 @@ class ProblemDetailApi(APIView):
         time_limit_ms = serializers.IntegerField()
         memory_limit_mb = serializers.IntegerField()
         starter_code = serializers.DictField(child=serializers.CharField(), help_text="By language")
-        samples = serializers.ListField(child=serializers.DictField())
+        samples = ProblemSampleSerializer(many=True)
         test_set_version = serializers.CharField()
 
     @extend_schema(operation_id="problems_retrieve", responses=OutputSerializer,
@@ -114,7 +142,7 @@ class ProblemDetailApi(APIView):
             "time_limit_ms": problem.time_limit_ms,
             "memory_limit_mb": problem.memory_limit_mb,
             "starter_code": selectors.starter_codes(problem=problem),
-            "samples": self.SampleSerializer(selectors.sample_tests(problem=problem), many=True).data,
+            "samples": selectors.sample_tests(problem=problem),
             "test_set_version": problem.test_set_version,
         }
         return Response(self.OutputSerializer(data).data)
@@ -124,6 +152,9 @@ class TopicListApi(APIView):
     permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TopicWithCount"
+
         slug = serializers.SlugField()
         name = serializers.CharField()
         problem_count = serializers.IntegerField()
@@ -137,19 +168,10 @@ class TopicListApi(APIView):
 class MyProgressApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class TopicMastery(serializers.Serializer):
-        topic = serializers.SlugField()
-        name = serializers.CharField()
-        solved = serializers.IntegerField()
-        attempted = serializers.IntegerField()
-        total = serializers.IntegerField()
-
-    class ActivityDay(serializers.Serializer):
-        day = serializers.DateField()
-        submissions = serializers.IntegerField()
-        accepted = serializers.IntegerField()
-
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MyProgress"
+
         solved = serializers.DictField(child=serializers.IntegerField(), help_text="total, easy, medium, hard")
         totals = serializers.DictField(child=serializers.IntegerField(), help_text="Published problems")
         attempted = serializers.IntegerField()
@@ -158,8 +180,8 @@ class MyProgressApi(APIView):
         current_streak = serializers.IntegerField()
         longest_streak = serializers.IntegerField()
         solved_today = serializers.BooleanField()
-        topics = serializers.ListField(child=serializers.DictField())
-        activity = serializers.ListField(child=serializers.DictField())
+        topics = TopicMasterySerializer(many=True)
+        activity = ActivityDaySerializer(many=True)
 
     @extend_schema(
         operation_id="me_progress",
@@ -175,8 +197,7 @@ class MyProgressApi(APIView):
         if not 1 <= days <= 366:
             raise ValidationError({"days": "must be between 1 and 366"})
         data = selectors.progress_summary(user=request.user)
-        data["topics"] = self.TopicMastery(data["topics"], many=True).data
-        data["activity"] = self.ActivityDay(selectors.activity_series(user=request.user, days=days), many=True).data
+        data["activity"] = selectors.activity_series(user=request.user, days=days)
         return Response(self.OutputSerializer(data).data)
 
 
