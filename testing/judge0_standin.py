@@ -281,6 +281,7 @@ class _Submission:
     callback_url: str | None
     created_at: str
     polls: int = 0
+    ready_at: float = 0.0  # monotonic time before which the result stays hidden (queue delay)
     done: threading.Event = field(default_factory=threading.Event)
     final: dict = field(default_factory=dict)  # status_id, stdout (bytes), ... once executed
 
@@ -289,9 +290,11 @@ class Judge0StandIn:
     """Start with `Judge0StandIn(...).start()`; `url` is http://127.0.0.1:<port>."""
 
     def __init__(self, *, auth_token: str = "", polls_before_done: int = 0, runner=None, workers: int = 2,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, result_delay: float = 0.0):
         self.auth_token = self._initial_auth_token = auth_token
         self.polls_before_done = self._initial_polls = polls_before_done
+        # Seconds a submission stays In Queue/Processing however often it is polled (a busy Judge0).
+        self.result_delay = self._initial_delay = result_delay
         self.runner = runner or default_runner()
         self.config = default_config()
         self.languages = {k: v[0] for k, v in LANGUAGES.items()}
@@ -343,6 +346,7 @@ class Judge0StandIn:
             self.languages = {k: v[0] for k, v in LANGUAGES.items()}
             self.polls_before_done = self._initial_polls
             self.auth_token = self._initial_auth_token
+            self.result_delay = self._initial_delay
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -361,6 +365,8 @@ class Judge0StandIn:
                 self.config.update(body.get("values", {}))
         elif action == "polls":
             self.polls_before_done = int(body.get("polls", 0))
+        elif action == "delay":
+            self.result_delay = float(body.get("seconds", 0))
         elif action == "languages":
             with self.lock:
                 self.languages = {int(k): v for k, v in body.get("languages", {}).items()}
@@ -426,7 +432,7 @@ class Judge0StandIn:
 
     def _enqueue(self, fields: dict) -> _Submission:
         sub = _Submission(token=str(uuid.uuid4()), created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-                          **fields)
+                          ready_at=time.monotonic() + self.result_delay, **fields)
         with self.lock:
             self.submissions[sub.token] = sub
             self.stats["executions"] += 1
@@ -447,6 +453,7 @@ class Judge0StandIn:
         sub.final["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         sub.done.set()
         if sub.callback_url:
+            time.sleep(max(sub.ready_at - time.monotonic(), 0))
             self._callback(sub)
 
     @staticmethod
@@ -494,7 +501,7 @@ class Judge0StandIn:
         if final is None:
             sub.polls += 1
             # "slow results": the first polls of a token see In Queue, then Processing.
-            final = sub.polls > self.polls_before_done and sub.done.is_set()
+            final = sub.polls > self.polls_before_done and sub.done.is_set() and time.monotonic() >= sub.ready_at
         state = sub.final if final else {}
         status_id = state["status_id"] if final else (1 if sub.polls <= self.polls_before_done // 2 else 2)
         row = {
@@ -714,9 +721,10 @@ def main() -> None:
     parser.add_argument("--token", default="", help="require this X-Auth-Token")
     parser.add_argument("--polls", type=int, default=0, help="polls a token stays in queue/processing")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before a result is visible")
     args = parser.parse_args()
     standin = Judge0StandIn(auth_token=args.token, polls_before_done=args.polls, workers=args.workers,
-                            host=args.host, port=args.port)
+                            host=args.host, port=args.port, result_delay=args.delay)
     print(f"Judge0 stand-in on {standin.url} (runner: {standin.runner.name})", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         standin.server.serve_forever()
