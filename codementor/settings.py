@@ -239,6 +239,8 @@ SUBMISSION_QUEUED_DEADLINE = env.int("SUBMISSION_QUEUED_DEADLINE", default=300)
 SUBMISSION_RUNNING_DEADLINE = env.int("SUBMISSION_RUNNING_DEADLINE", default=300)
 SUBMISSION_UNSENT_GRACE = env.int("SUBMISSION_UNSENT_GRACE", default=10)  # never enqueued (broker down)
 SUBMISSION_MAX_SWEEPS = env.int("SUBMISSION_MAX_SWEEPS", default=5)
+# Off only for bench/pipeline.py's baseline: no result cache, no single-flight, one run per test.
+SUBMISSION_PIPELINE_OPTIMIZED = env.bool("SUBMISSION_PIPELINE_OPTIMIZED", default=True)
 
 # --- Mentor -----------------------------------------------------------------------
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -232,6 +233,10 @@ def judge_submission(*, submission_id: int, executor=None) -> Submission | None:
                                        stdin=submission.stdin)
         Submission.objects.filter(pk=submission_id).update(content_key=key)
         submission.content_key = key
+        if not settings.SUBMISSION_PIPELINE_OPTIMIZED:
+            # The benchmark's baseline: no cache, no single-flight, one execution per test.
+            payload = _execute_per_test(submission, job, executor)
+            return _finish(submission, payload, cache_hit=False)
         if submission.is_rejudge:
             payload = _execute(submission, job, executor)
             result_cache.put(key, problem=submission.problem, language=submission.language, payload=payload,
@@ -363,6 +368,23 @@ def _execute(submission: Submission, job: Job, executor=None) -> dict:
     payload["executor"] = executor.name
     payload["_executions"] = report.executions
     return payload
+
+
+def _execute_per_test(submission: Submission, job: Job, executor=None) -> dict:
+    """The unoptimized path (bench baseline only): every test is its own executor call."""
+    executor = executor or _get_executor()
+    payloads = [_execute(submission, replace(job, tests=(test,)), executor) for test in job.tests]
+    failed = [p for p in payloads if p["verdict"] == Verdict.SYSTEM_ERROR and not p["tests"]]
+    if failed:
+        return failed[0]
+    tests = sorted((t for p in payloads for t in p["tests"]), key=lambda t: t["index"])
+    verdict = next((t["verdict"] for t in tests if not t["passed"]), Verdict.ACCEPTED)
+    times = [t["time_ms"] for t in tests if t["time_ms"] is not None]
+    mems = [t["memory_kb"] for t in tests if t["memory_kb"] is not None]
+    return {
+        **payloads[0], "verdict": verdict, "tests": tests, "runtime_ms": max(times, default=None),
+        "memory_kb": max(mems, default=None),
+    }
 
 
 def _spent(exc: Exception) -> Usage:

@@ -248,3 +248,17 @@ class TestFailures:
         assert counts["failed"] == 1
         sub.refresh_from_db()
         assert sub.status == Status.FINISHED and sub.verdict == "system_error"
+
+
+class TestUnoptimizedBaseline:
+    def test_one_executor_call_per_test_and_no_cache(self, judge0_executor, judge0, settings):
+        settings.SUBMISSION_PIPELINE_OPTIMIZED = False
+        problem = make_stdio_problem()
+        subs = [services.judge_submission(submission_id=_submit(UserFactory(), problem, SUM_HIDDEN_WRONG).pk,
+                                          executor=judge0_executor) for _ in range(2)]
+        assert [s.verdict for s in subs] == ["wrong_answer", "wrong_answer"]
+        assert [t["passed"] for t in subs[0].tests] == [True, True, False, False]
+        assert not any(s.cache_hit for s in subs) and not CachedResult.objects.exists()
+        calls = ApiCall.objects.filter(reference=f"submission:{subs[1].pk}")
+        assert calls.count() == 4 and {c.executions for c in calls} == {1}
+        assert judge0.snapshot()["executions"] == 8
