@@ -6,11 +6,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"student{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pw-123456")
+    # Hashed at creation (and saved): tests log in with "pw-123456".
+    password = factory.django.Password("pw-123456")
 
 
 class StaffFactory(UserFactory):
