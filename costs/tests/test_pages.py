@@ -1,6 +1,7 @@
 """Permission matrix of every cost page and endpoint, and what the dashboard shows."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -124,8 +125,8 @@ def test_dashboard_renders_figures_and_charts(client, staff, savings_fixture):
     assert "Savings (counterfactual)" in html and "0.0095" in html
     assert "vendor/chartjs/chart.umd.min.js" in html
     # The chart data reaches the page as JSON for Chart.js.
-    start = html.index('id="costs-chart-data">') + len('id="costs-chart-data">')
-    charts = json.loads(html[start:html.index("</script>", start)])
+    found = re.search(r'<script id="costs-chart-data" type="application/json">(.*?)</script>', html, re.S)
+    charts = json.loads(found.group(1))
     assert charts["days"] == [savings_fixture.date().isoformat()]
     assert {d["label"] for d in charts["spend_by_provider"]} == {"gemini", "judge0"}
     assert charts["calls"] == [4] and charts["hits"] == [1]
