@@ -74,7 +74,7 @@ class ProblemAdmin(admin.ModelAdmin):
             except services.PackLoadError as exc:
                 form.add_error("file", exc.message)
             else:
-                messages.success(request, f"{upload.name}: {report.summary()}.")
+                messages.success(request, f"Loaded {upload.name}: {report.summary()}.")
                 return redirect(reverse("admin:problems_problem_changelist"))
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
                    "title": "Upload problem file"}

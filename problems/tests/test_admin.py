@@ -33,7 +33,7 @@ def test_upload_creates_then_updates_in_place(staff_client):
     page = upload(staff_client, yaml_bytes(doc), follow=True).content.decode()
     problem.refresh_from_db()
     assert Problem.objects.count() == 1 and problem.test_set_version != version
-    assert "sum-two.yaml: 0 created, 1 updated, 0 unchanged." in page
+    assert "Loaded sum-two.yaml: 0 created, 1 updated, 0 unchanged." in page
 
 
 def test_upload_shows_validation_errors_and_changes_nothing(staff_client):
