@@ -104,25 +104,33 @@ def catalog() -> tuple[PackProblem, ...]:
 # --- every pack file -------------------------------------------------------------------
 
 
+def reference_problems(problem: PackProblem) -> list[str]:
+    """Every way the reference solution disagrees with the problem's tests (empty = proven)."""
+    results = run_reference(problem)
+    assert len(results) == len(problem.tests)
+    problems = []
+    for test, result in zip(problem.tests, results):
+        label = f"{problem.slug} tests[{test.order}]"
+        if "error" in result:
+            problems.append(f"{label}: reference raised\n{result['error']}")
+            continue
+        if problem.kind == ProblemKind.FUNCTION:
+            if not values_match(json.loads(test.expected), result["value"], test.comparison):
+                problems.append(f"{label}: expected {test.expected[:300]} but the reference returns "
+                                f"{json.dumps(result['value'])[:300]}")
+        elif not text_matches(test.expected, result["value"], test.comparison):
+            problems.append(f"{label}: expected {test.expected[:300]!r} but the reference prints "
+                            f"{result['value'][:300]!r}")
+        # If the reference Python cannot meet the limit, no Python student can either.
+        if result["ms"] >= problem.time_limit_ms:
+            problems.append(f"{label}: reference took {result['ms']:.0f} ms, limit {problem.time_limit_ms} ms")
+    return problems
+
+
 @pytest.mark.parametrize("path", PACK_FILES, ids=[p.stem for p in PACK_FILES])
 def test_reference_solution_produces_every_expected_output(path: Path):
     problem = read_pack_file(path)
-    results = run_reference(problem)
-    assert len(results) == len(problem.tests)
-    for test, result in zip(problem.tests, results):
-        label = f"{problem.slug} tests[{test.order}]"
-        assert "error" not in result, f"{label}: reference raised\n{result.get('error')}"
-        if problem.kind == ProblemKind.FUNCTION:
-            expected = json.loads(test.expected)
-            assert values_match(expected, result["value"], test.comparison), (
-                f"{label}: expected {test.expected[:300]} but the reference returns {json.dumps(result['value'])[:300]}"
-            )
-        else:
-            assert text_matches(test.expected, result["value"], test.comparison), (
-                f"{label}: expected {test.expected[:300]!r} but the reference prints {result['value'][:300]!r}"
-            )
-        # If the reference Python cannot meet the limit, no Python student can either.
-        assert result["ms"] < problem.time_limit_ms, f"{label}: reference took {result['ms']:.0f} ms"
+    assert reference_problems(problem) == []
 
 
 @pytest.mark.parametrize("path", PACK_FILES, ids=[p.stem for p in PACK_FILES])
@@ -320,3 +328,53 @@ def test_read_pack_dir_reads_every_file_sorted(tmp_path):
     assert [p.slug for p in read_pack_dir(tmp_path)] == ["add-two", "echo-sum"]
     with pytest.raises(PackError, match="not a directory"):
         read_pack_dir(tmp_path / "missing")
+
+
+# --- the proof itself catches wrong packs ----------------------------------------------
+
+
+def test_proof_reports_a_wrong_expected_output_and_a_crashing_test():
+    doc = copy.deepcopy(VALID)
+    doc["tests"][4]["expected"] = 7.0  # the reference returns 6.0
+    doc["tests"][5]["input"]["b"] = [1e308, 1e308]  # sum overflows to inf, which is not JSON
+    doc["reference_solution"] = (
+        "import math\n"
+        "def add(a, b):\n"
+        "    total = a + sum(b)\n"
+        "    if math.isinf(total):\n"
+        "        raise OverflowError('too big')\n"
+        "    return total\n"
+    )
+    report = reference_problems(read_pack_bytes(dump(doc), "add-two.yaml"))
+    assert len(report) == 2
+    assert report[0].startswith("add-two tests[4]: expected 7.0 but the reference returns 6.0")
+    assert report[1].startswith("add-two tests[5]: reference raised") and "OverflowError: too big" in report[1]
+
+
+def test_proof_reports_wrong_stdio_output_and_a_slow_reference():
+    doc = copy.deepcopy(VALID_STDIO)
+    doc["time_limit_ms"] = 100
+    doc["tests"][6]["expected"] = "7 \n\n"  # trailing spaces and blank lines are ignored: still correct
+    doc["tests"][7]["expected"] = "9\n"  # 7 + 1 is 8
+    doc["reference_solution"] = (
+        "import sys, time\n"
+        "a, b = map(int, sys.stdin.read().split())\n"
+        "if a == 5:\n    time.sleep(0.15)\n"
+        "print(a + b)\n"
+    )
+    report = reference_problems(read_pack_bytes(dump(doc), "echo-sum.yaml"))
+    assert len(report) == 2
+    assert report[0].startswith("echo-sum tests[5]: reference took") and "limit 100 ms" in report[0]
+    assert report[1] == "echo-sum tests[7]: expected '9\\n' but the reference prints '8\\n'"
+
+
+def test_proof_uses_the_test_comparison_mode():
+    doc = copy.deepcopy(VALID)
+    doc["signature"]["returns"] = "list[float]"
+    doc["reference_solution"] = "def add(a, b):\n    return [a, *b]\n"
+    for test in doc["tests"]:
+        test["expected"] = list(reversed([test["input"]["a"], *test["input"]["b"]]))
+        test["comparison"] = "unordered"
+    doc["tests"][2]["comparison"] = "exact"  # [0.5 * 2, 2] reversed is a different list
+    report = reference_problems(read_pack_bytes(dump(doc), "add-two.yaml"))
+    assert [line.split(":")[0] for line in report] == ["add-two tests[2]"]
