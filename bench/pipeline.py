@@ -296,6 +296,7 @@ def measure(ids: list[int], wall: float) -> dict:
         "submit_to_verdict_ms_p50": round(percentile(latency, 0.5) or 0, 1),
         "submit_to_verdict_ms_p95": round(percentile(latency, 0.95) or 0, 1),
         "result_cache_hit_judge_ms_p50": round(percentile(hit_judge, 0.5), 1) if hit_judge else None,
+        "result_cache_hit_judge_ms_p95": round(percentile(hit_judge, 0.95), 1) if hit_judge else None,
         "cache_hit_submit_to_verdict_ms_p50": round(
             percentile([lat for lat, s in zip(latency, subs) if s.cache_hit], 0.5) or 0, 1),
         "wall_s": round(wall, 1),
