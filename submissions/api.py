@@ -7,6 +7,7 @@ GET  /api/v1/submissions/?problem=<slug>   the caller's own submissions
 
 from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -96,6 +97,49 @@ def submission_out(sub: Submission, *, request, detail: bool) -> dict:
     return data
 
 
+class TestResultSchema(serializers.Serializer):
+    """Hidden tests carry only index, sample, passed and time_ms."""
+
+    index = serializers.IntegerField()
+    sample = serializers.BooleanField()
+    passed = serializers.BooleanField()
+    time_ms = serializers.IntegerField(allow_null=True)
+    custom = serializers.BooleanField(required=False)
+    verdict = serializers.CharField(required=False)
+    input = serializers.CharField(required=False, allow_null=True)
+    expected = serializers.CharField(required=False, allow_null=True)
+    actual = serializers.CharField(required=False, allow_null=True)
+    stdout = serializers.CharField(required=False)
+    stderr = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    memory_kb = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SubmissionSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    problem = serializers.SlugField()
+    language = serializers.ChoiceField(choices=Language.values)
+    mode = serializers.ChoiceField(choices=Mode.values)
+    status = serializers.ChoiceField(choices=["queued", "running", "finished"])
+    verdict = serializers.CharField(allow_null=True)
+    cache_hit = serializers.BooleanField()
+    runtime_ms = serializers.IntegerField(allow_null=True)
+    memory_kb = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubmissionDetailSchema(SubmissionSchema):
+    code = serializers.CharField()
+    stdin = serializers.CharField(allow_null=True)
+    executor = serializers.CharField()
+    compile_output = serializers.CharField()
+    error_message = serializers.CharField()
+    tests = TestResultSchema(many=True)
+    failed_test = serializers.DictField(allow_null=True)
+
+
 class SubmissionListCreateApi(APIView):
     throttle_classes = [SubmissionThrottle]
 
@@ -112,6 +156,7 @@ class SubmissionListCreateApi(APIView):
                 raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
             return attrs
 
+    @extend_schema(request=InputSerializer, responses={201: SubmissionSchema}, operation_id="submissions_create")
     def post(self, request):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
@@ -131,6 +176,11 @@ class SubmissionListCreateApi(APIView):
         body = submission_out(submission, request=request, detail=False)
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
+    @extend_schema(
+        parameters=[OpenApiParameter("problem", str, description="Only this problem's submissions (slug)")],
+        responses={200: SubmissionSchema(many=True)},
+        operation_id="submissions_list",
+    )
     def get(self, request):
         qs = selectors.submission_list(user=request.user, problem_slug=request.query_params.get("problem") or None)
         paginator = PageNumberPagination()
@@ -139,6 +189,7 @@ class SubmissionListCreateApi(APIView):
 
 
 class SubmissionDetailApi(APIView):
+    @extend_schema(responses={200: SubmissionDetailSchema}, operation_id="submissions_retrieve")
     def get(self, request, submission_id: int):
         submission = selectors.submission_for(user=request.user, submission_id=submission_id)
         if submission is None:
