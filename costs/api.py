@@ -58,7 +58,7 @@ class CostSummaryApi(APIView):
         data = selectors.dashboard(period=period, provider=p.get("provider", ""), feature=p.get("feature", ""))
         data["period"] = {"key": period.key, "start": period.start, "end": period.end}
         data["counterfactual_note"] = (
-            "baseline = what the same traffic would have cost without caches, batching and routing; "
+            "Counterfactual: baseline = what the same traffic would have cost without caches, batching and routing; "
             "savings = baseline - spend"
         )
         return Response(jsonable(data))

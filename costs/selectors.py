@@ -262,10 +262,11 @@ def measured_averages(*, now: datetime | None = None, days: int = 30, cheap_mode
     now = now or timezone.now()
     cheap_model = cheap_model or settings.MENTOR_CHEAP_MODEL
     qs = ApiCall.objects.filter(created_at__gte=now - timedelta(days=days), created_at__lt=now).order_by()
-    user_days = (
+    per_day = list(
         qs.filter(user__isnull=False).annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("user_id", "day").distinct().count()
+        .values("day").annotate(users=Count("user_id", distinct=True)).values_list("users", flat=True)
     )
+    user_days, active_days = sum(per_day), len(per_day)
     paid_gemini = GEMINI & PAID
     row = qs.aggregate(
         exec_rows=Count("id", filter=EXECUTION),
@@ -290,8 +291,8 @@ def measured_averages(*, now: datetime | None = None, days: int = 30, cheap_mode
 
     turns = row["gemini_turns"] or row["gemini_rows"]
     return {
-        "users": {"value": round(user_days / days) if user_days else None, "n": user_days,
-                  "basis": f"user-days with any call / {days}"},
+        "users": {"value": round(user_days / active_days) if active_days else None, "n": active_days,
+                  "basis": "distinct users per day with traffic (n = days)"},
         "problems_per_user_day": {"value": per(row["exec_rows"], user_days), "n": row["exec_rows"],
                                   "basis": "judged runs and submissions per user-day"},
         "tests_per_problem": {"value": per(row["tests_sum"], row["tests_rows"]), "n": row["tests_rows"],
