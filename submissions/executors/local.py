@@ -1,0 +1,257 @@
+"""The local executor: every compile and run inside the bubblewrap sandbox of this machine.
+
+Function problems: compile once, then ONE execution of the harness carrying every test
+(executions=1 whatever the number of tests); outputs are judged here, server-side.
+Stdio problems: compile once, one process per test (executions = number of tests).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import signal
+import time
+
+from django.conf import settings
+
+from problems.comparison import text_matches
+
+from ..harness import (
+    FILENAMES,
+    HarnessError,
+    HarnessProgram,
+    build_harness,
+    compile_command,
+    compile_error_in,
+    parse_harness_output,
+    run_command,
+    strip_progress,
+)
+from .base import ExecutionReport, Job, TestOutcome, Verdict, overall_verdict
+from .sandbox import MiB, SandboxLimits, SandboxResult, Slot, acquire_slot, bwrap_path, run_in_sandbox
+
+# Start-up time of each runtime, added to the wall limit so a slow JVM start is not a TLE.
+STARTUP_SECONDS = {"python": 1.0, "javascript": 1.0, "cpp": 0.5, "java": 2.0}
+# Threads count against RLIMIT_NPROC: the JVM and V8 start several of their own.
+NPROC = {"python": 32, "javascript": 64, "cpp": 32, "java": 128}
+MESSAGE_LIMIT = 4000
+NOT_RUN = "not run: an earlier test ended the run"
+_MEMORY_MARKERS = (
+    "MemoryError",  # Python
+    "heap out of memory",  # Node (--max-old-space-size)
+    "OutOfMemoryError",  # Java (-XX:+ExitOnOutOfMemoryError)
+    "std::bad_alloc",  # C++ under RLIMIT_AS
+    "Cannot allocate memory",
+)
+
+
+def _trim(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    text = text.replace("/box/", "")
+    return text if len(text) <= limit else text[:limit] + "\n...[truncated]"
+
+
+class LocalExecutor:
+    name = "local"
+
+    def run(self, job: Job) -> ExecutionReport:
+        started = time.monotonic()
+        bwrap_path()  # refuses (ExecutorError) rather than ever running code unsandboxed
+        if job.language not in FILENAMES:
+            report = _whole_run(job, Verdict.SYSTEM_ERROR, message=f"unsupported language {job.language!r}")
+        elif job.kind == "function":
+            report = self._run_function(job)
+        else:
+            report = self._run_stdio(job)
+        report.latency_ms = int((time.monotonic() - started) * 1000)
+        report.backend = self.name
+        return report
+
+    # --- shared steps ------------------------------------------------------------------
+    @staticmethod
+    def _limits(job: Job, *, wall: float, output_bytes: int) -> SandboxLimits:
+        memory = job.limits.memory_limit_mb
+        # RLIMIT_AS only where the runtime survives it (sandbox.md): Python and C++.
+        address_space = memory + 128 if job.language in ("python", "cpp") else None
+        return SandboxLimits(
+            wall_seconds=wall,
+            cpu_seconds=math.ceil(wall) + 1,
+            address_space_mb=address_space,
+            nproc=NPROC[job.language],
+            output_bytes=output_bytes,
+        )
+
+    @staticmethod
+    def _compile(job: Job, slot: Slot, filename: str) -> SandboxResult | None:
+        command = compile_command(job.language, filename)
+        if command is None:
+            return None
+        wall = settings.SANDBOX_COMPILE_SECONDS
+        limits = SandboxLimits(
+            wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
+            file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
+        )
+        return run_in_sandbox(command, slot=slot, limits=limits)
+
+    @staticmethod
+    def _write_source(slot: Slot, filename: str, source: str) -> None:
+        path = slot.workdir / filename
+        path.write_text(source, encoding="utf-8")
+        os.chmod(path, 0o644)
+
+    # --- function problems: one execution for all tests -------------------------------
+    def _run_function(self, job: Job) -> ExecutionReport:
+        try:
+            program = build_harness(job, sentinel=secrets.token_hex(16))
+        except HarnessError as exc:
+            return _whole_run(job, Verdict.SYSTEM_ERROR, message=str(exc))
+        n = max(len(job.tests), 1)
+        per_test = job.limits.time_limit_ms / 1000
+        wall = min(n * per_test, settings.SANDBOX_MAX_RUN_SECONDS) + STARTUP_SECONDS[job.language]
+        limits = self._limits(
+            job, wall=wall, output_bytes=min(max(job.limits.output_limit_bytes, n * 64 * 1024), 32 * MiB)
+        )
+        with acquire_slot() as slot:
+            self._write_source(slot, program.filename, program.source)
+            compiled = self._compile(job, slot, program.filename)
+            if compiled is not None and not compiled.ok:
+                return _compile_failed(job, compiled)
+            result = run_in_sandbox(
+                run_command(job.language, program.filename, job.limits), slot=slot, limits=limits, stdin=program.stdin
+            )
+        report = self._function_report(job, program, result)
+        report.executions = 1
+        report.compile_output = _trim(compiled.stderr + compiled.stdout) if compiled else ""
+        return report
+
+    def _function_report(self, job: Job, program: HarnessProgram, result: SandboxResult) -> ExecutionReport:
+        python_syntax = compile_error_in(result.stdout, program.sentinel)
+        if python_syntax is not None:
+            return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(python_syntax))
+        stderr = strip_progress(result.stderr, program.sentinel)
+        outcomes = parse_harness_output(job, program, result.stdout, stderr=result.stderr)
+        reported = {o.index for o in outcomes}
+        if len(reported) == len(job.tests):
+            verdict = None
+        elif not outcomes and _looks_like_syntax_error(job.language, stderr, result):
+            return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(stderr))
+        else:
+            verdict = _failure_verdict(result, stderr) or Verdict.RUNTIME_ERROR
+        if verdict is not None:
+            outcomes = _fill_unreported(job, outcomes, verdict, _failure_message(verdict, result, stderr), stderr)
+        return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes)
+
+    # --- stdio problems: one process per test -----------------------------------------
+    def _run_stdio(self, job: Job) -> ExecutionReport:
+        filename = FILENAMES[job.language]
+        per_test = job.limits.time_limit_ms / 1000
+        limits = self._limits(
+            job, wall=per_test * 2 + STARTUP_SECONDS[job.language], output_bytes=job.limits.output_limit_bytes
+        )
+        outcomes: list[TestOutcome] = []
+        executions = 0
+        with acquire_slot() as slot:
+            self._write_source(slot, filename, job.code)
+            compiled = self._compile(job, slot, filename)
+            if compiled is not None and not compiled.ok:
+                return _compile_failed(job, compiled)
+            command = run_command(job.language, filename, job.limits)
+            for test in job.tests:
+                result = run_in_sandbox(command, slot=slot, limits=limits, stdin=test.input)
+                executions += 1
+                if executions == 1 and _looks_like_syntax_error(job.language, result.stderr, result):
+                    return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(result.stderr))
+                outcomes.append(_stdio_outcome(job, test, result))
+        report = ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes, executions=executions)
+        report.compile_output = _trim(compiled.stderr + compiled.stdout) if compiled else ""
+        return report
+
+
+def _stdio_outcome(job: Job, test, result: SandboxResult) -> TestOutcome:
+    over_time = result.cpu_ms > job.limits.time_limit_ms
+    verdict = _failure_verdict(result, result.stderr)
+    if verdict is None and over_time:
+        verdict = Verdict.TIME_LIMIT_EXCEEDED
+    common = {
+        "index": test.index, "actual": _trim(result.stdout), "stderr": _trim(result.stderr),
+        # No memory_kb: wait4's peak RSS includes the forking worker's own size before exec.
+        "time_ms": result.cpu_ms,
+    }
+    if verdict is None and result.exit_code != 0:
+        verdict = Verdict.RUNTIME_ERROR
+    if verdict is not None:
+        return TestOutcome(verdict=verdict, passed=False, message=_failure_message(verdict, result, result.stderr),
+                           **common)
+    if test.expected is None:
+        return TestOutcome(verdict=Verdict.ACCEPTED, passed=True, **common)
+    passed = text_matches(test.expected, result.stdout, test.comparison or "exact")
+    return TestOutcome(verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER, passed=passed, **common)
+
+
+def _failure_verdict(result: SandboxResult, stderr: str) -> str | None:
+    """The verdict of a run that died as a whole, or None if it ended normally."""
+    if result.output_exceeded or result.signal == signal.SIGXFSZ:
+        return Verdict.OUTPUT_LIMIT_EXCEEDED
+    if any(marker in stderr for marker in _MEMORY_MARKERS):
+        return Verdict.MEMORY_LIMIT_EXCEEDED
+    if result.timed_out or result.signal in (signal.SIGXCPU, signal.SIGKILL):
+        return Verdict.TIME_LIMIT_EXCEEDED
+    if result.exit_code != 0:
+        return Verdict.RUNTIME_ERROR
+    return None
+
+
+def _failure_message(verdict: str, result: SandboxResult, stderr: str) -> str:
+    if verdict == Verdict.TIME_LIMIT_EXCEEDED:
+        return "time limit exceeded" + (" (wall clock)" if result.timed_out else "")
+    if verdict == Verdict.OUTPUT_LIMIT_EXCEEDED:
+        return "output limit exceeded" if result.output_exceeded else "file size limit exceeded"
+    if verdict == Verdict.MEMORY_LIMIT_EXCEEDED:
+        return "memory limit exceeded"
+    if result.signal:
+        name = signal.Signals(result.signal).name if result.signal in signal.Signals._value2member_map_ else "?"
+        return f"killed by signal {result.signal} ({name})"
+    if result.exit_code:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        return _trim(lines[-1] if lines else f"exit code {result.exit_code}", 500)
+    return "the program ended without reporting every test"
+
+
+def _looks_like_syntax_error(language: str, stderr: str, result: SandboxResult) -> bool:
+    # A file that does not parse never starts: no traceback / stack, only the parser's message.
+    if result.exit_code in (0, None):
+        return False
+    if language == "python":
+        return "Traceback" not in stderr and bool(re.search(r"^(SyntaxError|IndentationError|TabError):", stderr, re.M))
+    if language == "javascript":
+        return bool(re.search(r"^SyntaxError:", stderr, re.M)) and "solution.js:" in stderr.split("\n", 1)[0]
+    return False
+
+
+def _fill_unreported(job: Job, outcomes: list[TestOutcome], verdict: str, message: str, stderr: str):
+    """Tests the run never reported: the first takes the blame, the rest could not run."""
+    reported = {o.index for o in outcomes}
+    filled = list(outcomes)
+    blamed = False
+    for test in job.tests:
+        if test.index in reported:
+            continue
+        filled.append(TestOutcome(
+            index=test.index, verdict=verdict, passed=False,
+            stderr=_trim(stderr) if not blamed else "",
+            message=message if not blamed else NOT_RUN,
+        ))
+        blamed = True
+    return sorted(filled, key=lambda o: o.index)
+
+
+def _compile_failed(job: Job, compiled: SandboxResult) -> ExecutionReport:
+    if compiled.timed_out:
+        return _whole_run(job, Verdict.COMPILE_ERROR, compile_output="compilation took too long")
+    return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(compiled.stderr + compiled.stdout))
+
+
+def _whole_run(job: Job, verdict: str, *, message: str = "", compile_output: str = "") -> ExecutionReport:
+    outcomes = [TestOutcome(index=t.index, verdict=verdict, passed=False, message=message) for t in job.tests]
+    return ExecutionReport(verdict=verdict, tests=outcomes, message=message, compile_output=compile_output)

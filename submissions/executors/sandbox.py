@@ -1,0 +1,281 @@
+"""Run one command inside bubblewrap with rlimits, as an unprivileged uid per slot.
+
+Measured facts behind every choice here: /work/shared/docs/reference/sandbox.md and
+docs/executors.md. In short: bwrap gives private network/PID/IPC/UTS/mount namespaces,
+read-only system directories, an empty environment and a fresh work dir at /box; root
+ignores RLIMIT_NPROC, so when we are root the child drops to a uid of its own slot
+(one uid per concurrent run, chosen with a lock file) before exec'ing bwrap; RLIMIT_AS
+only for runtimes that tolerate it (not V8, not the JVM); a wall clock kills everything
+(the PID namespace dies with bwrap); stdout/stderr are read with caps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from .base import ExecutorError
+
+MISSING_BWRAP = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    wall_seconds: float
+    cpu_seconds: int
+    address_space_mb: int | None = None  # None: runtimes that break under RLIMIT_AS (node, java)
+    nproc: int = 64  # processes + threads of the slot's uid
+    file_size_mb: int = 16
+    open_files: int = 64
+    output_bytes: int = MiB  # per stream; more and the run is killed
+    tmp_size_mb: int = 64
+
+
+@dataclass
+class SandboxResult:
+    exit_code: int | None  # None when killed by us
+    signal: int | None  # terminating signal of the command, when known
+    stdout: str
+    stderr: str
+    wall_ms: int
+    cpu_ms: int
+    timed_out: bool = False
+    output_exceeded: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.output_exceeded
+
+
+def bwrap_path() -> str:
+    path = shutil.which(settings.SANDBOX_BWRAP)
+    if not path:
+        raise ExecutorError(MISSING_BWRAP)
+    return path
+
+
+def _work_root() -> Path:
+    root = Path(settings.SANDBOX_WORK_ROOT or os.path.join(tempfile.gettempdir(), "codementor-sandbox"))
+    root.mkdir(parents=True, exist_ok=True)
+    # Slot uids must traverse it to reach their own box; nobody may list it.
+    os.chmod(root, 0o711)  # noqa: S103
+    return root
+
+
+class Slot:
+    """An exclusive sandbox slot: a uid no other concurrent run uses, and a fresh box dir."""
+
+    def __init__(self, number: int, uid: int | None, lock_fd: int, workdir: Path):
+        self.number, self.uid, self._lock_fd, self.workdir = number, uid, lock_fd, workdir
+
+
+@contextlib.contextmanager
+def acquire_slot() -> Iterator[Slot]:
+    """Hold a slot (lock file) and a fresh work dir for the whole job; the work dir is
+    removed afterwards, whatever the student left in it."""
+    root = _work_root()
+    locks = root / "slots"
+    locks.mkdir(exist_ok=True)
+    deadline = time.monotonic() + settings.SANDBOX_SLOT_WAIT_SECONDS
+    while True:
+        for number in range(settings.SANDBOX_SLOTS):
+            fd = os.open(locks / f"{number}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            workdir = None
+            try:
+                uid = settings.SANDBOX_UID_BASE + number if os.geteuid() == 0 else None
+                if uid is not None:
+                    _kill_uid_leftovers(uid)
+                workdir = Path(tempfile.mkdtemp(prefix=f"box{number}-", dir=root))
+                if uid is not None:
+                    os.chown(workdir, uid, uid)
+                os.chmod(workdir, 0o700)
+                yield Slot(number, uid, fd, workdir)
+            finally:
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            return
+        if time.monotonic() > deadline:
+            raise ExecutorError(f"all {settings.SANDBOX_SLOTS} sandbox slots stayed busy")
+        time.sleep(0.05)
+
+
+def _kill_uid_leftovers(uid: int) -> None:
+    # The PID namespace should leave nothing behind; this is the belt to its braces.
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                os.kill(int(entry), signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+
+
+def bwrap_argv(command: Sequence[str], *, workdir: Path, limits: SandboxLimits, writable: bool = True) -> list[str]:
+    argv = [
+        bwrap_path(),
+        "--unshare-all", "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(limits.tmp_size_mb * MiB), "--tmpfs", "/tmp",  # noqa: S108 - inside the sandbox
+    ]
+    # java/javac resolve through /etc/alternatives and read their config from
+    # /etc/java-17-openjdk (symlinked from the JDK); nothing else of /etc is visible.
+    for extra in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/java-17-openjdk"):
+        if os.path.exists(extra):
+            argv += ["--ro-bind", extra, extra]
+    argv += [
+        "--bind" if writable else "--ro-bind", str(workdir), "/box", "--chdir", "/box",
+        "--clearenv", "--setenv", "PATH", "/usr/bin", "--setenv", "HOME", "/box",
+        "--setenv", "LANG", "C.UTF-8",
+        "--", *command,
+    ]
+    return argv
+
+
+def _preexec(limits: SandboxLimits, uid: int | None):
+    def apply() -> None:
+        # Runs in the child between fork and exec; only async-signal-safe-ish calls.
+        cpu = max(1, limits.cpu_seconds)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * MiB, limits.file_size_mb * MiB))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if limits.address_space_mb:
+            size = limits.address_space_mb * MiB
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        if uid is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+
+    return apply
+
+
+def run_in_sandbox(
+    command: Sequence[str],
+    *,
+    slot: Slot,
+    limits: SandboxLimits,
+    stdin: str | bytes = b"",
+    writable: bool = True,
+) -> SandboxResult:
+    """Run `command` in /box of the slot. Never raises for the student's behaviour."""
+    argv = bwrap_argv(command, workdir=slot.workdir, limits=limits, writable=writable)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_preexec(limits, slot.uid),
+        start_new_session=True,
+        close_fds=True,
+        env={"PATH": "/usr/bin:/bin"},  # bwrap itself gets no secret either
+    )
+    writer = threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True)
+    writer.start()
+    out, err, timed_out, exceeded = _collect(proc, limits, started)
+    if timed_out or exceeded:
+        _kill(proc)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    writer.join(timeout=1)
+    wall_ms = int((time.monotonic() - started) * 1000)
+    code = proc.returncode
+    sig = None
+    if code < 0:
+        sig, code = -code, None
+    elif code > 128 and not (timed_out or exceeded):
+        # bwrap reports a command killed by signal N as exit status 128 + N.
+        sig = code - 128
+    if timed_out or exceeded:
+        code = None
+    return SandboxResult(
+        exit_code=code,
+        signal=sig,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=err.decode("utf-8", "replace"),
+        wall_ms=wall_ms,
+        cpu_ms=int((usage.ru_utime + usage.ru_stime) * 1000),
+        timed_out=timed_out,
+        output_exceeded=exceeded,
+    )
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+
+def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> tuple[bytes, bytes, bool, bool]:
+    buffers = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    selector = selectors.DefaultSelector()
+    for pipe in buffers:
+        os.set_blocking(pipe.fileno(), False)
+        selector.register(pipe, selectors.EVENT_READ)
+    deadline = started + limits.wall_seconds
+    timed_out = exceeded = False
+    try:
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            for key, _ in selector.select(timeout=min(remaining, 0.5)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                buf = buffers[key.fileobj]
+                buf += chunk
+                if len(buf) > limits.output_bytes:
+                    del buf[limits.output_bytes:]
+                    exceeded = True
+            if exceeded:
+                break
+    finally:
+        selector.close()
+        for pipe in buffers:
+            pipe.close()
+    return bytes(buffers[proc.stdout]), bytes(buffers[proc.stderr]), timed_out, exceeded
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    # bwrap is the leader of its session; its PID namespace dies with it (--die-with-parent
+    # on the inner init), taking every process the student started.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
