@@ -225,6 +225,13 @@ JUDGE0_MAX_MEMORY_LIMIT_KB = env.int("JUDGE0_MAX_MEMORY_LIMIT_KB", default=51200
 JUDGE0_MAX_FILE_SIZE_KB = env.int("JUDGE0_MAX_FILE_SIZE_KB", default=4096)
 SANDBOX_BWRAP = env("SANDBOX_BWRAP", default="bwrap")
 SANDBOX_WORK_ROOT = env("SANDBOX_WORK_ROOT", default="")
+# Local sandbox (docs/executors.md): one unprivileged uid per concurrent slot, because
+# RLIMIT_NPROC counts every process of a uid and root ignores it.
+SANDBOX_SLOTS = env.int("SANDBOX_SLOTS", default=8)
+SANDBOX_UID_BASE = env.int("SANDBOX_UID_BASE", default=60000)
+SANDBOX_SLOT_WAIT_SECONDS = env.float("SANDBOX_SLOT_WAIT_SECONDS", default=30.0)
+SANDBOX_MAX_RUN_SECONDS = env.float("SANDBOX_MAX_RUN_SECONDS", default=10.0)  # whole harness run cap
+SANDBOX_COMPILE_SECONDS = env.float("SANDBOX_COMPILE_SECONDS", default=30.0)
 SUBMISSION_MAX_CODE_BYTES = 64 * 1024
 SUBMISSION_MAX_STDIN_BYTES = 64 * 1024
 # Pipeline (docs/pipeline.md): retries on a busy/unreachable executor, then system_error.
@@ -250,6 +257,28 @@ MENTOR_CHEAP_MODEL = env("MENTOR_CHEAP_MODEL", default="gemini-2.5-flash-lite")
 MENTOR_STRONG_MODEL = env("MENTOR_STRONG_MODEL", default="gemini-2.5-flash")
 MENTOR_DAILY_MESSAGE_QUOTA = env.int("MENTOR_DAILY_MESSAGE_QUOTA", default=100)
 MENTOR_MESSAGES_PER_MINUTE = env.int("MENTOR_MESSAGES_PER_MINUTE", default=10)
+# SDK transport: per-request timeout (ms), retries with backoff on 408/429/5xx, and an
+# overall deadline for one mentor turn (all tool rounds); after that the offline fallback answers.
+GEMINI_TIMEOUT_MS = env.int("GEMINI_TIMEOUT_MS", default=30000)
+GEMINI_RETRY_ATTEMPTS = env.int("GEMINI_RETRY_ATTEMPTS", default=3)
+GEMINI_RETRY_INITIAL_DELAY = env.float("GEMINI_RETRY_INITIAL_DELAY", default=1.0)
+GEMINI_RETRY_MAX_DELAY = env.float("GEMINI_RETRY_MAX_DELAY", default=8.0)
+MENTOR_TURN_DEADLINE_SECONDS = env.float("MENTOR_TURN_DEADLINE_SECONDS", default=60.0)
+MENTOR_MAX_MESSAGE_CHARS = env.int("MENTOR_MAX_MESSAGE_CHARS", default=4000)
+MENTOR_MAX_TOOL_ROUNDS = env.int("MENTOR_MAX_TOOL_ROUNDS", default=4)
+MENTOR_HISTORY_TURNS = env.int("MENTOR_HISTORY_TURNS", default=4)  # user+mentor pairs sent verbatim
+MENTOR_MAX_INPUT_TOKENS = env.int("MENTOR_MAX_INPUT_TOKENS", default=6000)  # per turn, excluding the cached prefix
+MENTOR_MAX_OUTPUT_TOKENS = env.int("MENTOR_MAX_OUTPUT_TOKENS", default=800)
+MENTOR_CHEAP_THINKING_BUDGET = env.int("MENTOR_CHEAP_THINKING_BUDGET", default=0)
+MENTOR_STRONG_THINKING_BUDGET = env.int("MENTOR_STRONG_THINKING_BUDGET", default=512)
+MENTOR_RESPONSE_CACHE_TTL = env.int("MENTOR_RESPONSE_CACHE_TTL", default=7 * 24 * 3600)
+MENTOR_CONTEXT_CACHE = env.bool("MENTOR_CONTEXT_CACHE", default=True)
+MENTOR_CACHE_TTL_SECONDS = env.int("MENTOR_CACHE_TTL_SECONDS", default=900)
+# Minimum cacheable prefix per model (docs disagree across versions; 4096 is safe for all).
+MENTOR_CACHE_MIN_TOKENS = env.int("MENTOR_CACHE_MIN_TOKENS", default=4096)
+MENTOR_CACHE_MIN_TOKENS_BY_MODEL = env.dict("MENTOR_CACHE_MIN_TOKENS_BY_MODEL", cast={"value": int}, default={})
+# Floor for the expected cache reads per hour when the ledger has no recent traffic yet.
+MENTOR_CACHE_EXPECTED_READS_PER_HOUR = env.float("MENTOR_CACHE_EXPECTED_READS_PER_HOUR", default=0.0)
 
 # --- Costs ------------------------------------------------------------------------
 COSTS_ALERT_WEBHOOK_URL = env("COSTS_ALERT_WEBHOOK_URL", default="")
