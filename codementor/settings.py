@@ -248,6 +248,10 @@ SUBMISSION_UNSENT_GRACE = env.int("SUBMISSION_UNSENT_GRACE", default=10)  # neve
 SUBMISSION_MAX_SWEEPS = env.int("SUBMISSION_MAX_SWEEPS", default=5)
 # Off only for bench/pipeline.py's baseline: no result cache, no single-flight, one run per test.
 SUBMISSION_PIPELINE_OPTIMIZED = env.bool("SUBMISSION_PIPELINE_OPTIMIZED", default=True)
+# Stdio tests of concurrent submissions share Judge0 batch requests (submissions/batching.py),
+# after waiting at most this long for twins; needs the Redis cache.
+JUDGE0_CROSS_SUBMISSION_BATCHING = env.bool("JUDGE0_CROSS_SUBMISSION_BATCHING", default=True)
+JUDGE0_BATCH_WAIT_MS = env.int("JUDGE0_BATCH_WAIT_MS", default=100)
 
 # --- Mentor -----------------------------------------------------------------------
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")

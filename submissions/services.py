@@ -321,7 +321,16 @@ def _baseline(provider: str, job: Job) -> Usage:
 def _get_executor():
     from .executors import get_executor
 
-    return get_executor()
+    executor = get_executor()
+    if executor.name == "judge0" and settings.JUDGE0_CROSS_SUBMISSION_BATCHING and _redis_cache():
+        from .batching import BatchingJudge0Executor
+
+        return BatchingJudge0Executor(executor, max_wait=settings.JUDGE0_BATCH_WAIT_MS / 1000)
+    return executor
+
+
+def _redis_cache() -> bool:
+    return "django_redis" in settings.CACHES["default"]["BACKEND"]
 
 
 def _execute(submission: Submission, job: Job, executor=None) -> dict:

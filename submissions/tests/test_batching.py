@@ -1,0 +1,57 @@
+"""Cross-submission batching against the Judge0 stand-in (real HTTP, real executions)."""
+
+import threading
+
+import pytest
+
+from submissions.batching import BatchingJudge0Executor
+from submissions.executors.base import Job, Limits, RetryableExecutorError, TestSpec
+
+
+def stdio_job(k: int, code: str | None = None) -> Job:
+    tests = tuple(TestSpec(index=i, input=f"{i} {k}\n", expected=f"{i + k}\n", is_sample=i == 0) for i in range(4))
+    return Job(language="python", code=code or "a, b = map(int, input().split())\nprint(a + b)\n", kind="stdio",
+               signature=None, tests=tests, limits=Limits(time_limit_ms=2000))
+
+
+@pytest.fixture
+def batching(judge0_executor):
+    return BatchingJudge0Executor(judge0_executor, max_wait=0.2)
+
+
+def test_one_job_alone_is_judged(batching, judge0):
+    report = batching.run(stdio_job(2, "a, b = map(int, input().split())\nprint(a * b)\n"))
+    assert report.verdict == "wrong_answer" and [t.passed for t in report.tests] == [False, False, True, False]
+    assert report.executions == 4 == judge0.snapshot()["executions"]
+    assert report.http_requests == judge0.snapshot()["requests"] >= 2
+
+
+def test_concurrent_submissions_share_batch_requests(batching, judge0):
+    reports = [None] * 10
+
+    def judge(n):
+        reports[n] = batching.run(stdio_job(n))
+
+    threads = [threading.Thread(target=judge, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(r is not None and r.verdict == "accepted" for r in reports)
+    stats = judge0.snapshot()
+    assert stats["executions"] == 40
+    assert stats["batch_creates"] <= 4  # 40 tests in batches of <= 20 (plus stragglers)
+    # Per submission, HTTP requests fall below one, and the ledger's counts add up.
+    assert stats["requests"] < 10
+    assert sum(r.http_requests for r in reports) == stats["requests"]
+
+
+def test_busy_judge0_is_retryable_for_every_waiting_submission(batching, judge0):
+    judge0.inject(status=503, count=5, body={"error": "queue is full"})
+    with pytest.raises(RetryableExecutorError) as info:
+        batching.run(stdio_job(3))
+    assert info.value.executions == 0
+
+
+def test_function_jobs_go_straight_through(batching, judge0_executor):
+    assert batching.inner is judge0_executor
