@@ -240,3 +240,22 @@ class Alert(models.Model):
         return (f"Budget '{self.budget.name}'{who} reached {self.threshold}%: "
                 f"${self.spend_usd:.2f} of ${self.amount_usd:.2f} this {self.budget.period} "
                 f"(since {self.period_start}).")
+
+
+class DailySpend(models.Model):
+    """Paid spend per UTC day and budget scope ("global", "provider:<p>", "user:<id>").
+
+    A rollup kept by record_call so a budget check reads at most 31 rows by index
+    instead of summing a month of the ledger before every paid call.
+    """
+
+    day = models.DateField()
+    scope = models.CharField(max_length=64)
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=8, default=Decimal("0"))
+    calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "day"], name="one_daily_spend_per_scope_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.scope}: ${self.cost_usd}"

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from codementor.api_errors import DomainError
 
-from .models import Alert, ApiCall, Budget, BudgetPeriod, BudgetScope, CacheLayer, CallStatus, Provider
+from . import rollup
+from .models import Alert, ApiCall, Budget, BudgetPeriod, BudgetScope, CacheLayer, CallStatus, DailySpend, Provider
 from .periods import period_bounds
 from .pricing import PriceBook, Usage, cost_of, usage_from_json
 
@@ -67,26 +68,26 @@ def applicable_budgets(*, user, provider: str, hard_stop_only: bool = False) -> 
     ]
 
 
-def _spend_filter(budget: Budget, *, user, start: datetime, end: datetime) -> Q:
-    q = Q(created_at__gte=start, created_at__lt=end)
+def _scope_key(budget: Budget, *, user) -> str:
     if budget.scope == BudgetScope.PROVIDER:
-        q &= Q(provider=budget.provider)
-    elif budget.scope == BudgetScope.USER:
-        q &= Q(user_id=user.pk)
-    return q
+        return f"provider:{budget.provider}"
+    if budget.scope == BudgetScope.USER:
+        return f"user:{user.pk}"
+    return rollup.GLOBAL
 
 
 def budget_spend(budgets: list[Budget], *, user, at: datetime) -> dict[int, Decimal]:
-    """Spend so far in each budget's current period, in one aggregate query."""
+    """Spend so far in each budget's current period: one query over the daily rollup."""
     if not budgets:
         return {}
     sums = {}
     for b in budgets:
         start, end = period_bounds(b.period, at)
-        sums[f"b{b.pk}"] = Sum("cost_usd", filter=_spend_filter(b, user=user, start=start, end=end), default=ZERO)
-    # Only rows of the widest period can count; the filtered sums narrow it per budget.
-    earliest = min(period_bounds(b.period, at)[0] for b in budgets)
-    row = ApiCall.objects.filter(created_at__gte=earliest).aggregate(**sums)
+        sums[f"b{b.pk}"] = Sum("cost_usd", filter=Q(scope=_scope_key(b, user=user), day__gte=start.date(),
+                                                    day__lt=end.date()), default=ZERO)
+    keys = {_scope_key(b, user=user) for b in budgets}
+    earliest = min(period_bounds(b.period, at)[0] for b in budgets).date()
+    row = DailySpend.objects.filter(scope__in=keys, day__gte=earliest).aggregate(**sums)
     return {b.pk: row[f"b{b.pk}"] for b in budgets}
 
 
@@ -291,7 +292,28 @@ def record_call(
         baseline_usage = default_baseline_usage(usage)
     baseline_cost = cost_of(provider=provider, model=baseline_model or model, usage=baseline_usage, on=on)
 
-    call = ApiCall.objects.create(
+    with transaction.atomic():
+        call = _create_call(
+            at=at, provider=provider, operation=operation, model=model, user=user, feature=feature,
+            problem_slug=problem_slug, reference=reference, usage=usage, is_hit=is_hit, raw_usage=raw_usage,
+            cost=cost, baseline_cost=baseline_cost, baseline_usage=baseline_usage, baseline_model=baseline_model,
+            latency_ms=latency_ms, cache_layer=cache_layer, status=status, error=error,
+        )
+        if cost > 0:
+            rollup.add_spend(day=at.astimezone(UTC).date(), provider=provider, user_id=call.user_id, cost=cost)
+    if cost > 0:
+        try:
+            with transaction.atomic():
+                evaluate_budgets(call=call)
+        except Exception:  # alerts are bookkeeping: the paid call already happened
+            logger.exception("budget evaluation failed after ledger row %s", call.pk)
+    return call
+
+
+def _create_call(*, at, provider, operation, model, user, feature, problem_slug, reference, usage, is_hit,
+                 raw_usage, cost, baseline_cost, baseline_usage, baseline_model, latency_ms, cache_layer, status,
+                 error) -> ApiCall:
+    return ApiCall.objects.create(
         created_at=at,
         provider=provider,
         operation=operation,
@@ -319,13 +341,6 @@ def record_call(
         status=status,
         error=error[:2000],
     )
-    if cost > 0:
-        try:
-            with transaction.atomic():
-                evaluate_budgets(call=call)
-        except Exception:  # alerts are bookkeeping: the paid call already happened
-            logger.exception("budget evaluation failed after ledger row %s", call.pk)
-    return call
 
 
 def default_baseline_usage(usage: Usage) -> Usage:
@@ -390,6 +405,8 @@ def reprice_calls(*, since, dry_run: bool = False, batch_size: int = 2000) -> di
                 if len(pending) >= batch_size:
                     flush()
         flush()
+        if not dry_run and report["changed"]:
+            rollup.rebuild(ApiCall=ApiCall, DailySpend=DailySpend, since=since)
     return report
 
 

@@ -1,3 +1,4 @@
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -204,3 +205,33 @@ def test_unreachable_webhook_does_not_break_the_request(dollar_execution, settin
     assert call.pk
     alert = Alert.objects.get(budget=budget)
     assert not alert.webhook_sent and "ConnectionError" in alert.last_error
+
+
+def test_daily_rollup_matches_the_ledger_and_survives_reprice(dollar_execution):
+    from django.core.management import call_command
+
+    from costs.models import DailySpend, PriceRule
+    from costs.rollup import rebuild
+
+    alice = UserFactory()
+    now = datetime.now(UTC)
+    spend(2, user=alice, at=now)
+    spend(3, at=now)
+    spend(4, user=alice, provider="local_sandbox", at=now)  # no 'dollar' rule for local_sandbox: $0.00016
+    spend(7, cache_layer=CacheLayer.RESULT, at=now)  # free: not in the rollup
+    incremental = {(r.scope, r.cost_usd, r.calls) for r in DailySpend.objects.all()}
+    assert incremental == {
+        ("global", Decimal("5.00016"), 3), ("provider:judge0", Decimal("5"), 2),
+        ("provider:local_sandbox", Decimal("0.00016"), 1), (f"user:{alice.pk}", Decimal("2.00016"), 2),
+    }
+    rebuild(ApiCall=ApiCall, DailySpend=DailySpend)
+    assert {(r.scope, r.cost_usd, r.calls) for r in DailySpend.objects.all()} == incremental
+
+    # A price correction raises the stored costs; the rollup (and so the hard stop) follows.
+    BudgetFactory(scope=BudgetScope.USER, user=alice, amount_usd=Decimal("3"), hard_stop=True)
+    check_budget(user=alice, provider="judge0", feature="submission")
+    PriceRule.objects.filter(provider="judge0", model="dollar").update(price_usd=Decimal("2"))
+    call_command("reprice", "--since", (now - timedelta(days=1)).date().isoformat(), stdout=io.StringIO())
+    assert DailySpend.objects.get(scope=f"user:{alice.pk}", day=now.date()).cost_usd == Decimal("4.00016")
+    with pytest.raises(BudgetExceeded):
+        check_budget(user=alice, provider="judge0", feature="submission")
