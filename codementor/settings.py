@@ -287,6 +287,13 @@ MENTOR_CACHE_EXPECTED_READS_PER_HOUR = env.float("MENTOR_CACHE_EXPECTED_READS_PE
 # --- Costs ------------------------------------------------------------------------
 COSTS_ALERT_WEBHOOK_URL = env("COSTS_ALERT_WEBHOOK_URL", default="")
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# /metrics reads aggregates from the database; scrapes within this window share one render.
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=15)
+# Alerts whose delivery was never enqueued (broker down) or still owes a channel.
+CELERY_BEAT_SCHEDULE["costs-resend-alerts"] = {
+    "task": "costs.tasks.resend_undelivered_alerts_task",
+    "schedule": 600.0,
+}
 
 # --- Logging: secrets never logged; JSON lines in production -----------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
