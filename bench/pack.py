@@ -42,7 +42,7 @@ if job["function"]:
         json.dumps(ns[job["function"]](*[args[p] for p in job["params"]]))
 else:
     for text in job["tests"]:
-        sys.stdin = io.StringIO(text)
+        sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
         sys.stdout = io.StringIO()
         exec(code, {"__name__": "__main__"})
         sys.stdout = out
@@ -75,7 +75,7 @@ def main() -> None:
     reader_ms = timed(packfile.read_pack_dir, args.rounds)
     pure_ms = timed(lambda: [yaml.load(b, Loader=yaml.SafeLoader) for b in blobs], args.rounds)  # noqa: S506
     print(f"read_pack_dir (loader {packfile._Loader.__name__}, validation included): {reader_ms:.0f} ms")
-    print(f"pure-Python yaml.SafeLoader, parse only:                      {pure_ms:.0f} ms")
+    print(f"pure-Python yaml.SafeLoader, parsing only: {pure_ms:.0f} ms")
 
     per_problem = []
     wall_start = time.perf_counter()
