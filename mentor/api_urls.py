@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api
 
 app_name = "mentor_api"
-urlpatterns: list = []
+urlpatterns = [
+    path("mentor/conversations/", api.ConversationListApi.as_view(), name="conversations"),
+    path("mentor/conversations/<int:pk>/messages/", api.MessageListApi.as_view(), name="messages"),
+]
