@@ -139,6 +139,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # longer than the slowest judge, or a live judge would be delivered twice (harmless: the
 # pipeline's per-submission lock drops the twin, but it wastes a worker slot).
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+# Kombu scans for such tasks every interval x throttle seconds (default 10 x 10).
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10)
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)
 # Separate queues so bulk admin rejudges never starve students' runs and submits.
 CELERY_TASK_ROUTES = {"submissions.sweep_stuck_submissions": {"queue": "submit"}}
 CELERY_TIMEZONE = "UTC"
