@@ -235,3 +235,19 @@ def test_daily_rollup_matches_the_ledger_and_survives_reprice(dollar_execution):
     assert DailySpend.objects.get(scope=f"user:{alice.pk}", day=now.date()).cost_usd == Decimal("4.00016")
     with pytest.raises(BudgetExceeded):
         check_budget(user=alice, provider="judge0", feature="submission")
+
+
+def test_resend_picks_up_alerts_never_enqueued(webhook):
+    from costs.services import resend_undelivered_alerts
+
+    budget = BudgetFactory(amount_usd=Decimal("1"))
+    never = Alert.objects.create(budget=budget, threshold=50, period_start=datetime.now(UTC).date(),
+                                 spend_usd=Decimal("0.5"), amount_usd=Decimal("1"))
+    done = Alert.objects.create(budget=budget, threshold=85, period_start=datetime.now(UTC).date(),
+                                spend_usd=Decimal("0.9"), amount_usd=Decimal("1"), attempts=1, webhook_sent=True)
+    assert resend_undelivered_alerts() == 1
+    never.refresh_from_db()
+    done.refresh_from_db()
+    assert never.webhook_sent and never.attempts == 1
+    assert done.attempts == 1
+    assert [p["body"]["alert_id"] for p in webhook.received] == [never.pk]
