@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ from decimal import Decimal, InvalidOperation
 import requests
 from django.conf import settings
 
+from ..harness import (
+    HarnessError,
+    HarnessProgram,
+    build_harness,
+    compile_error_in,
+    parse_harness_output,
+    strip_progress,
+)
 from .base import (
     ExecutionReport,
     ExecutorError,
@@ -482,11 +491,14 @@ class Judge0Executor:
 
     # --- function problems: one submission carrying every test ----------------------
     def _run_function(self, client: Judge0Client, job: Job, counters: dict) -> ExecutionReport:
-        from submissions.harness import build_harness, parse_harness_output
-
-        sentinel = secrets.token_hex(16)
-        program = build_harness(job, sentinel=sentinel)
-        plan = self.plan(job, tests_per_submission=max(len(job.tests), 1))
+        try:
+            program = build_harness(job, sentinel=secrets.token_hex(16))
+        except HarnessError as exc:
+            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
+        n = max(len(job.tests), 1)
+        plan = self.plan(job, tests_per_submission=n)
+        # The harness also prints each test's captured stdout (a few KiB per test).
+        plan.max_file_size = min(max(plan.max_file_size, n * 64), settings.JUDGE0_MAX_FILE_SIZE_KB)
         nonce, cb_url = self._new_callback()
         request = SubmissionRequest(
             language_id=self.language_id(job.language),
@@ -501,28 +513,41 @@ class Judge0Executor:
         token = client.create_submission(request)
         counters["executions"] += 1
         (result,) = self.wait_for(client, [token], nonce=nonce)
-        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
+        return self.function_report(job, program, result, plan=plan)
 
+    def function_report(self, job: Job, program: HarnessProgram, result: SubmissionResult, *,
+                        plan: _Plan) -> ExecutionReport:
+        """Judge the harness run from its final Judge0 result (comparison happens here)."""
+        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
         if verdict == Verdict.SYSTEM_ERROR:
             return self._whole_run_failed(job, verdict, message=note)
         if verdict == Verdict.COMPILE_ERROR:
             return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
-
-        outcomes = parse_harness_output(job, program, result.stdout or "") if result.stdout else []
-        if verdict != Verdict.ACCEPTED:
-            # The run died as a whole (TLE/crash/OOM of the process): tests the harness
-            # reported keep their result, the first unreported one takes the blame and
-            # the rest could not run.
-            outcomes = self._fill_unreported(job, outcomes, verdict, result)
-        elif len(outcomes) < len(job.tests):
-            outcomes = self._fill_unreported(job, outcomes, Verdict.RUNTIME_ERROR, result)
+        stdout, raw_stderr = result.stdout or "", result.stderr or ""
+        python_syntax = compile_error_in(stdout, program.sentinel)
+        if python_syntax is not None:
+            return self._whole_run_failed(job, Verdict.COMPILE_ERROR, compile_output=_compile_message(python_syntax))
+        stderr = strip_progress(raw_stderr, program.sentinel)
+        outcomes = parse_harness_output(job, program, stdout, stderr=raw_stderr)
+        if len({o.index for o in outcomes}) < len(job.tests):
+            if not outcomes and job.language == "javascript" and re.search(r"^SyntaxError:", stderr, re.M):
+                # The file never parsed: the student's syntax error, shown as a compile error.
+                return self._whole_run_failed(job, Verdict.COMPILE_ERROR, compile_output=_compile_message(stderr))
+            # The run died as a whole (TLE/crash/OOM of the process), or ended early: the
+            # tests the harness reported keep their result, the first unreported one takes
+            # the blame and the rest could not run.
+            if verdict == Verdict.ACCEPTED:
+                verdict, note = Verdict.RUNTIME_ERROR, "the program ended without reporting every test"
+            outcomes = self._fill_unreported(job, outcomes, verdict, note or result.status_description, stderr)
         return ExecutionReport(
             verdict=overall_verdict(outcomes),
             tests=outcomes,
             compile_output=_compile_message(result.compile_output),
         )
 
-    def _fill_unreported(self, job: Job, outcomes: list[TestOutcome], verdict: str, result) -> list[TestOutcome]:
+    @staticmethod
+    def _fill_unreported(job: Job, outcomes: list[TestOutcome], verdict: str, message: str,
+                         stderr: str) -> list[TestOutcome]:
         reported = {o.index for o in outcomes}
         filled = list(outcomes)
         blamed = False
@@ -533,8 +558,8 @@ class Judge0Executor:
                 index=test.index,
                 verdict=verdict,
                 passed=False,
-                stderr=_keep(result.stderr) if not blamed else "",
-                message=(result.status_description or verdict) if not blamed else NOT_RUN,
+                stderr=_keep(stderr) if not blamed else "",
+                message=(message or verdict) if not blamed else NOT_RUN,
             ))
             blamed = True
         return sorted(filled, key=lambda o: o.index)

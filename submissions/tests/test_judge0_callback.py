@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from submissions.executors.base import Verdict
 from submissions.executors.judge0 import Judge0Executor, callback_cache_key, callback_signature, callback_url
-from submissions.tests.test_judge0 import ADD, judge0, standin, stdio_job  # noqa: F401 - fixtures
+from submissions.tests import test_judge0 as _judge0_fixtures
+from submissions.tests.test_judge0 import ADD, stdio_job
+
+# The stand-in fixtures of test_judge0 (one server per module).
+standin = _judge0_fixtures.standin
+judge0 = _judge0_fixtures.judge0
 
 SECRET = "callback-secret-for-tests"
 
@@ -86,7 +91,7 @@ def test_callback_url_is_signed_and_absent_without_configuration(settings, secre
 
 
 @pytest.mark.django_db(transaction=True)
-def test_executor_finishes_from_the_callback_when_polls_never_complete(judge0, live_server, settings):  # noqa: F811
+def test_executor_finishes_from_the_callback_when_polls_never_complete(judge0, live_server, settings):
     settings.JUDGE0_CALLBACK_SECRET = SECRET
     settings.JUDGE0_CALLBACK_BASE_URL = live_server.url
     judge0.polls_before_done = 10**6  # polling alone would never see a final status

@@ -5,7 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from submissions.tests.test_judge0 import judge0, standin  # noqa: F401 - fixtures
+from submissions.tests import test_judge0 as _judge0_fixtures
+
+# The stand-in fixtures of test_judge0 (one server per module).
+standin = _judge0_fixtures.standin
+judge0 = _judge0_fixtures.judge0
 
 
 def run_check():
@@ -17,7 +21,7 @@ def run_check():
     return True, out.getvalue(), err.getvalue()
 
 
-def test_a_default_judge0_ce_matches(judge0):  # noqa: F811
+def test_a_default_judge0_ce_matches(judge0):
     ok, out, err = run_check()
     assert ok, err
     assert "Judge0 version 1.13.1" in out
@@ -26,7 +30,7 @@ def test_a_default_judge0_ce_matches(judge0):  # noqa: F811
     assert stats["paths"] == ["GET /about", "GET /languages", "GET /config_info"]
 
 
-def test_mismatches_are_reported_with_a_non_zero_exit(judge0, settings):  # noqa: F811
+def test_mismatches_are_reported_with_a_non_zero_exit(judge0, settings):
     judge0.languages = {71: "Python (3.8.1)", 63: "JavaScript (Node.js 12.14.0)", 54: "C (GCC 9.2.0)"}
     judge0.config.update(enable_batched_submissions=False, max_cpu_time_limit=10.0, max_memory_limit=256000)
     ok, _out, err = run_check()
@@ -38,7 +42,7 @@ def test_mismatches_are_reported_with_a_non_zero_exit(judge0, settings):  # noqa
     assert "5 Judge0 mismatch(es)" in err
 
 
-def test_wait_disabled_is_fine_but_callbacks_disabled_is_not_when_we_use_them(judge0, settings):  # noqa: F811
+def test_wait_disabled_is_fine_but_callbacks_disabled_is_not_when_we_use_them(judge0, settings):
     judge0.config.update(enable_wait_result=False)
     ok, out, _ = run_check()
     assert ok and "wait=true is disabled" in out
@@ -50,7 +54,7 @@ def test_wait_disabled_is_fine_but_callbacks_disabled_is_not_when_we_use_them(ju
     assert not ok and "callbacks are configured here but disabled" in err
 
 
-def test_an_unreachable_or_unauthorized_judge0_fails_the_check(judge0, settings):  # noqa: F811
+def test_an_unreachable_or_unauthorized_judge0_fails_the_check(judge0, settings):
     settings.JUDGE0_AUTH_TOKEN = "wrong"
     ok, _, err = run_check()
     assert not ok and "401" in err
