@@ -15,6 +15,7 @@ def gemini_server():
 @pytest.fixture
 def gemini(gemini_server, settings):
     """The stand-in, reset, with settings pointing the Gemini provider at it (fast retries)."""
+    seed_prices()
     gemini_server.reset()
     gemini_server.min_cache_tokens = 400
     settings.GEMINI_API_KEY = "test-key"
@@ -31,6 +32,18 @@ def gemini(gemini_server, settings):
     settings.MENTOR_DAILY_MESSAGE_QUOTA = 1000
     settings.MENTOR_MESSAGES_PER_MINUTE = 1000
     return gemini_server
+
+
+def seed_prices():
+    """The seeded list prices, again: a transactional test elsewhere may have flushed them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from costs.models import PriceRule
+
+    if not PriceRule.objects.filter(provider="gemini").exists():
+        import_module("costs.migrations.0002_seed_price_rules").seed(apps, None)
 
 
 @pytest.fixture
