@@ -22,3 +22,6 @@ from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user factories
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Serve static files from the app/static dirs directly: no collectstatic in tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
