@@ -43,6 +43,8 @@ class CeleryWorker:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             # A killed worker's task comes back after this many seconds (tests kill workers).
             "CELERY_VISIBILITY_TIMEOUT": "6",
+            "CELERY_UNACKED_RESTORE_INTERVAL": "2",
+            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
             "PYTHONUNBUFFERED": "1",
         }
         self.env = dict(env or {})
