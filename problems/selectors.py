@@ -212,7 +212,8 @@ def recommended_problems(*, user, limit: int = 3, now: datetime | None = None) -
 
     1. The most recently failed problem that is still unsolved (within REVISIT_WINDOW).
     2. Then one problem per topic, weakest topic first: lowest solved/attempted ratio, a
-       topic with failures before an untouched one; the difficulty follows the user's level
+       topic with failures before an untouched one, then a topic that has a problem at the
+       user's level before one that has not; the difficulty follows the user's level
        in that topic (easy, medium after EASIES_BEFORE_MEDIUM easies solved there, hard
        after MEDIUMS_BEFORE_HARD mediums).
     3. Any other unsolved problem, easiest first.
@@ -259,7 +260,15 @@ def recommended_problems(*, user, limit: int = 3, now: datetime | None = None) -
         ratio = len(solved) / len(attempted) if attempted else 0.0
         stats[topic_id] = (ratio, 0 if attempted else 1, topics[topic_id].name, len(solved), len(attempted),
                            solved_by_difficulty)
-    for topic_id in sorted(stats, key=lambda t: stats[t][:3]):
+    def fit(topic_id: int) -> int:
+        # How far the topic's best unsolved problem is from the user's level there: among equally
+        # weak topics, one with a problem at the right difficulty goes first (easy for new users).
+        target = DIFFICULTY_ORDER.index(_target_difficulty(stats[topic_id][5]))
+        gaps = [abs(DIFFICULTY_ORDER.index(p.difficulty) - target) for p in by_topic[topic_id]
+                if p.pk not in solved_ids]
+        return min(gaps, default=99)
+
+    for topic_id in sorted(stats, key=lambda t: (stats[t][0], stats[t][1], fit(t), stats[t][2])):
         ratio, untouched, name, n_solved, n_attempted, solved_by_difficulty = stats[topic_id]
         candidates = [p for p in by_topic[topic_id] if p.pk not in solved_ids and p.pk not in picked]
         if not candidates:

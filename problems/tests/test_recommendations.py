@@ -150,3 +150,12 @@ def test_limit_and_no_duplicates(catalog):
     recs = recommended_problems(user=UserFactory(), limit=10, now=NOW)
     assert len(recs) == 10 and len(set(slugs(recs))) == 10
     assert recommended_problems(user=UserFactory(), limit=1, now=NOW)[0].problem.difficulty == "easy"
+
+
+def test_new_users_start_with_topics_that_have_easy_problems():
+    backtracking = TopicFactory(slug="backtracking", name="Backtracking")  # alphabetically first, no easy
+    make("subsets", "medium", backtracking)
+    strings = TopicFactory(slug="strings", name="Strings")
+    make("reverse", "easy", strings)
+    recs = recommended_problems(user=UserFactory(), limit=2, now=NOW)
+    assert slugs(recs) == ["reverse", "subsets"]
