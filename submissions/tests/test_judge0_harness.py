@@ -95,3 +95,34 @@ def test_compile_error_in_cpp(judge0):
     assert report.verdict == Verdict.COMPILE_ERROR
     assert "error" in report.compile_output
     assert report.executions == 1
+
+
+def test_a_run_killed_mid_way_keeps_the_finished_tests(judge0):
+    code = "import os\ndef sum_list(nums, offset):\n    if offset == 1:\n        os._exit(3)\n    return sum(nums) + offset\n"
+    report = Judge0Executor().run(function_job(code))
+    assert report.verdict == Verdict.RUNTIME_ERROR
+    assert [t.verdict for t in report.tests[:2]] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
+    assert report.tests[2].verdict == Verdict.RUNTIME_ERROR and "NZEC" in report.tests[2].message
+    assert report.tests[3].message.startswith("not run")
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("python", "def sum_list(nums, offset)\n    return 1\n"),
+        ("javascript", "function sumList(nums, offset) {\n  return nums.reduce((a, b) => a + b, 0) +;\n}\n"),
+        ("java", "class Solution {\n    public int sumList(int[] nums, int offset) { return offset }\n}\n"),
+    ],
+)
+def test_syntax_errors_are_compile_errors(judge0, language, code):
+    report = Judge0Executor().run(function_job(code, language=language))
+    assert report.verdict == Verdict.COMPILE_ERROR, [t.message for t in report.tests]
+    assert report.compile_output
+    assert all(t.verdict == Verdict.COMPILE_ERROR for t in report.tests)
+
+
+def test_memory_hog_is_memory_limit_exceeded(judge0):
+    code = "def sum_list(nums, offset):\n    if offset == 5:\n        x = [0] * (400 * 1024 * 1024)\n    return sum(nums) + offset\n"
+    report = Judge0Executor().run(function_job(code, limits=Limits(time_limit_ms=2000, memory_limit_mb=64)))
+    assert report.verdict == Verdict.MEMORY_LIMIT_EXCEEDED
+    assert report.tests[0].passed and report.tests[1].verdict == Verdict.MEMORY_LIMIT_EXCEEDED
