@@ -13,7 +13,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import services
-from .models import Problem, TestCase, Topic
+from .models import Problem, ProblemKind, TestCase, Topic
+from .signatures import Signature, SignatureError
 
 
 class TestCaseInline(admin.TabularInline):
@@ -22,12 +23,30 @@ class TestCaseInline(admin.TabularInline):
     fields = ("order", "is_sample", "comparison", "input", "expected_output", "explanation")
 
 
+class ProblemForm(forms.ModelForm):
+    class Meta:
+        model = Problem
+        fields = ["title", "slug", "difficulty", "topics", "is_published", "statement", "kind", "signature",
+                  "time_limit_ms", "memory_limit_mb", "reference_solution"]
+
+    def clean(self):
+        data = super().clean()
+        # A broken signature would break starter code and the harness for every student.
+        if data.get("kind") == ProblemKind.FUNCTION:
+            try:
+                data["signature"] = Signature.from_json(data.get("signature") or {}).to_json()
+            except SignatureError as exc:
+                self.add_error("signature", str(exc))
+        return data
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="One problem file (YAML) in the pack format: see docs/catalog.md.")
 
 
 @admin.register(Problem)
 class ProblemAdmin(admin.ModelAdmin):
+    form = ProblemForm
     list_display = ("title", "slug", "difficulty", "kind", "is_published", "test_count", "updated_at")
     list_filter = ("difficulty", "kind", "is_published", "topics")
     search_fields = ("title", "slug")

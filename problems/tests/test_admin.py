@@ -93,3 +93,19 @@ def test_admin_changelist_and_topic_admin_render(staff_client):
     assert "Sum Two" in page and "Upload problem file" in page
     assert staff_client.get("/admin/problems/topic/").status_code == 200
     assert staff_client.get("/admin/problems/problem/add/").status_code == 200
+
+
+def test_admin_rejects_a_broken_signature(staff_client):
+    upload(staff_client, yaml_bytes(function_doc()))
+    problem = Problem.objects.get(slug="sum-two")
+    data = {
+        "title": problem.title, "slug": problem.slug, "difficulty": "easy", "is_published": "on",
+        "statement": "x", "kind": "function", "signature": '{"function": "Add!", "params": [], "returns": "int"}',
+        "time_limit_ms": 2000, "memory_limit_mb": 256, "reference_solution": "",
+        "test_cases-TOTAL_FORMS": 0, "test_cases-INITIAL_FORMS": 0,
+        "test_cases-MIN_NUM_FORMS": 0, "test_cases-MAX_NUM_FORMS": 1000,
+    }
+    response = staff_client.post(f"/admin/problems/problem/{problem.pk}/change/", data)
+    assert response.status_code == 200 and "snake_case identifier" in response.content.decode()
+    problem.refresh_from_db()
+    assert problem.signature["function"] == "add"
