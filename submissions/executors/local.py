@@ -30,7 +30,16 @@ from ..harness import (
     strip_progress,
 )
 from .base import ExecutionReport, Job, TestOutcome, Verdict, overall_verdict
-from .sandbox import MiB, SandboxLimits, SandboxResult, Slot, acquire_slot, bwrap_path, run_in_sandbox
+from .sandbox import (
+    MiB,
+    SandboxLimits,
+    SandboxResult,
+    Slot,
+    acquire_slot,
+    bwrap_path,
+    cpp_precompiled_header,
+    run_in_sandbox,
+)
 
 # Start-up time of each runtime, added to the wall limit so a slow JVM start is not a TLE.
 STARTUP_SECONDS = {"python": 1.0, "javascript": 1.0, "cpp": 0.5, "java": 2.0}
@@ -92,7 +101,12 @@ class LocalExecutor:
             wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
             file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
         )
-        return run_in_sandbox(command, slot=slot, limits=limits)
+        binds = []
+        pch = cpp_precompiled_header() if job.language == "cpp" else None
+        if pch is not None:
+            command = [command[0], "-I/pch", *command[1:]]
+            binds.append((str(pch), "/pch"))
+        return run_in_sandbox(command, slot=slot, limits=limits, ro_binds=binds)
 
     @staticmethod
     def _write_source(slot: Slot, filename: str, source: str) -> None:
@@ -122,7 +136,8 @@ class LocalExecutor:
             )
         report = self._function_report(job, program, result)
         report.executions = 1
-        report.compile_output = _trim(compiled.stderr + compiled.stdout) if compiled else ""
+        if compiled is not None and not report.compile_output:
+            report.compile_output = _trim(compiled.stderr + compiled.stdout)  # warnings
         return report
 
     def _function_report(self, job: Job, program: HarnessProgram, result: SandboxResult) -> ExecutionReport:

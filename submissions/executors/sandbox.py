@@ -122,6 +122,63 @@ def acquire_slot() -> Iterator[Slot]:
         time.sleep(0.05)
 
 
+def cpp_precompiled_header() -> Path | None:
+    """A directory holding bits/stdc++.h.gch built with our exact g++ flags, or None.
+
+    Every C++ harness includes <bits/stdc++.h>; precompiling it once per machine cuts a
+    compile from about 2.3 s to 0.6 s. Only system headers go in, so it is built outside
+    the sandbox, under a lock, and published with an atomic rename.
+    """
+    root = _work_root() / "pch"
+    target = root / "bits" / "stdc++.h.gch"
+    if target.exists():
+        return root
+    header = _stdcpp_header()
+    if header is None:
+        return None
+    root.mkdir(exist_ok=True)
+    os.chmod(root, 0o755)  # noqa: S103 - read by slot uids
+    with open(_work_root() / "pch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            return root
+        (root / "bits").mkdir(exist_ok=True)
+        os.chmod(root / "bits", 0o755)  # noqa: S103
+        partial = target.with_suffix(".tmp")
+        try:
+            subprocess.run(
+                ["g++", *CPP_FLAGS, "-x", "c++-header", header, "-o", str(partial)],
+                check=True, capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+            )
+        except (OSError, subprocess.SubprocessError):
+            partial.unlink(missing_ok=True)
+            return None
+        os.chmod(partial, 0o644)
+        # bits/stdc++.h has no include guard: a second #include of it (the student's)
+        # must find the header text next to the .gch.
+        shutil.copyfile(header, root / "bits" / "stdc++.h")
+        os.chmod(root / "bits" / "stdc++.h", 0o644)
+        os.replace(partial, target)
+    return root
+
+
+CPP_FLAGS = ("-O2", "-std=c++17", "-pthread")
+
+
+def _stdcpp_header() -> str | None:
+    try:
+        out = subprocess.run(
+            ["g++", "-std=c++17", "-x", "c++", "-E", "-H", "-"], input="#include <bits/stdc++.h>\n",
+            capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        ).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        if line.startswith(". ") and line.endswith("bits/stdc++.h"):
+            return line[2:]
+    return None
+
+
 def _kill_uid_leftovers(uid: int) -> None:
     # The PID namespace should leave nothing behind; this is the belt to its braces.
     for entry in os.listdir("/proc"):
@@ -134,7 +191,14 @@ def _kill_uid_leftovers(uid: int) -> None:
             continue
 
 
-def bwrap_argv(command: Sequence[str], *, workdir: Path, limits: SandboxLimits, writable: bool = True) -> list[str]:
+def bwrap_argv(
+    command: Sequence[str],
+    *,
+    workdir: Path,
+    limits: SandboxLimits,
+    writable: bool = True,
+    ro_binds: Sequence[tuple[str, str]] = (),
+) -> list[str]:
     argv = [
         bwrap_path(),
         "--unshare-all", "--die-with-parent", "--new-session",
@@ -148,6 +212,8 @@ def bwrap_argv(command: Sequence[str], *, workdir: Path, limits: SandboxLimits, 
     for extra in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/java-17-openjdk"):
         if os.path.exists(extra):
             argv += ["--ro-bind", extra, extra]
+    for source, target in ro_binds:
+        argv += ["--ro-bind", source, target]
     argv += [
         "--bind" if writable else "--ro-bind", str(workdir), "/box", "--chdir", "/box",
         "--clearenv", "--setenv", "PATH", "/usr/bin", "--setenv", "HOME", "/box",
@@ -184,9 +250,10 @@ def run_in_sandbox(
     limits: SandboxLimits,
     stdin: str | bytes = b"",
     writable: bool = True,
+    ro_binds: Sequence[tuple[str, str]] = (),
 ) -> SandboxResult:
     """Run `command` in /box of the slot. Never raises for the student's behaviour."""
-    argv = bwrap_argv(command, workdir=slot.workdir, limits=limits, writable=writable)
+    argv = bwrap_argv(command, workdir=slot.workdir, limits=limits, writable=writable, ro_binds=ro_binds)
     data = stdin.encode() if isinstance(stdin, str) else stdin
     started = time.monotonic()
     proc = subprocess.Popen(

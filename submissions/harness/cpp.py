@@ -9,6 +9,7 @@ from __future__ import annotations
 from problems.signatures import Signature, cpp_type, function_name
 
 PRELUDE = r'''#include <bits/stdc++.h>
+#include <cxxabi.h>
 #include <unistd.h>
 namespace cm_harness {
 inline std::string read_all_stdin() {
@@ -237,6 +238,14 @@ inline void watchdog(long limit_ms) {
     }
 }
 
+inline std::string type_name(const char* mangled) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+    std::string out = status == 0 && name ? name : mangled;
+    free(name);
+    return out;
+}
+
 inline std::string describe_capture(std::stringstream& ss, size_t cap) {
     std::string s = ss.str();
     return s.size() > cap ? s.substr(0, cap) + "\n...[truncated]" : s;
@@ -272,7 +281,7 @@ __CM_DECODE__
         } catch (const std::bad_alloc&) {
             e.status = "memory"; e.error = "std::bad_alloc";
         } catch (const std::exception& ex) {
-            e.status = "error"; e.error = std::string("exception: ") + ex.what();
+            e.status = "error"; e.error = type_name(typeid(ex).name()) + ": " + ex.what();
         } catch (...) {
             e.status = "error"; e.error = "unknown exception";
         }
