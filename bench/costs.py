@@ -100,14 +100,26 @@ def main() -> None:
     periods = {"today": {"period": "today"}, "7 days": {"period": "7d"},
                "30 days (all rows)": {"period": "custom", "start": start.date().isoformat(),
                                       "end": now.date().isoformat()}}
+    slowest: dict = {}
     print(f"\n{'page':<34}{'median ms':>10}{'max ms':>9}{'queries':>9}")
     for label, params in periods.items():
         queries = []
+
+        def timed_query(execute, sql, *a, q=queries):
+            t = time.perf_counter()
+            try:
+                return execute(sql, *a)
+            finally:
+                q.append(((time.perf_counter() - t) * 1000, sql))
+
         # Count through a wrapper: the request_started signal resets connection.queries.
-        with connection.execute_wrapper(lambda execute, sql, *a, q=queries: q.append(sql) or execute(sql, *a)):
+        with connection.execute_wrapper(timed_query):
             client.get(reverse("costs:dashboard"), params)
+        slowest[label] = sorted(queries, reverse=True)[:3]
         med, worst, _ = timed(lambda p=params: client.get(reverse("costs:dashboard"), p), args.repeat)
         print(f"{'dashboard, ' + label:<34}{med:>10.1f}{worst:>9.1f}{len(queries):>9}")
+    for label, queries in slowest.items():
+        print(f"  slowest queries, {label}: " + ", ".join(f"{ms:.0f} ms {sql[:60]!r}" for ms, sql in queries))
     params = periods["30 days (all rows)"]
     med, worst, _ = timed(lambda: client.get(reverse("costs_api:summary"), params), args.repeat)
     print(f"{'JSON summary, 30 days':<34}{med:>10.1f}{worst:>9.1f}")

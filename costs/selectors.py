@@ -10,8 +10,9 @@ from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Alert, ApiCall, CacheLayer, Provider
+from .models import Alert, ApiCall, CacheLayer, DailySpend, Provider
 from .periods import Period, projected_month_end, start_of_month
+from .rollup import GLOBAL as GLOBAL_SCOPE
 
 ZERO = Decimal("0")
 EXECUTION_PROVIDERS = [Provider.JUDGE0, Provider.LOCAL_SANDBOX]
@@ -177,9 +178,10 @@ def savings_by_layer(qs: QuerySet) -> list[dict]:
 
 
 def month_to_date_spend(*, now: datetime) -> Decimal:
-    return ApiCall.objects.filter(created_at__gte=start_of_month(now), created_at__lte=now).aggregate(
-        s=Sum("cost_usd", default=ZERO)
-    )["s"]
+    # From the daily rollup (<= 31 rows): whole days, so "now" means "through today".
+    return DailySpend.objects.filter(
+        scope=GLOBAL_SCOPE, day__gte=start_of_month(now).date(), day__lte=now.astimezone(UTC).date()
+    ).aggregate(s=Sum("cost_usd", default=ZERO))["s"]
 
 
 def month_projection(*, now: datetime | None = None) -> dict:

@@ -140,3 +140,13 @@ def test_reprice_recomputes_after_a_price_correction(ledger_rows):
     assert "judge0: +0.00050000" in text
     # Rows before --since keep their price.
     assert ApiCall.objects.get(pk=ledger_rows["old"].pk).cost_usd == Decimal("0.00003")
+
+
+def test_month_projection_reads_the_rollup(ledger_rows):
+    from costs.selectors import month_projection
+
+    now = ledger_rows["now"]
+    result = month_projection(now=now)
+    # The rows of today (paid Judge0 + Gemini turn); the 40-day-old call is another month.
+    assert result["month_to_date"] == Decimal("0.00055650")
+    assert result["projected"] >= result["month_to_date"]
