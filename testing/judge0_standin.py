@@ -10,6 +10,9 @@ and a PUT callback when processing finishes.
 
 It really EXECUTES the programs, inside the project's bubblewrap sandbox
 (`submissions.executors.sandbox`, needs Django settings) with Judge0's file names.
+Known gap: the sandbox hands back text, so output that is not UTF-8 arrives with
+U+FFFD replacements (real Judge0 keeps the bytes and answers 400 without base64);
+and it does not measure peak memory, so `memory` is null.
 
 Control (not counted, no auth): POST /_standin/control {"action": ...}, GET
 /_standin/stats, POST /_standin/reset -- or the same through the Python methods of
