@@ -243,6 +243,16 @@ class Judge0Client:
 
     # --- transport -------------------------------------------------------------
     def _request(self, method: str, path: str, *, params: dict | None = None, json_body=None):
+        try:
+            return self._send(method, path, params=params, json_body=json_body)
+        except RetryableExecutorError as exc:
+            logger.warning("judge0 %s %s failed (retryable): %s", method, path, exc)
+            raise
+        except ExecutorError as exc:
+            logger.error("judge0 %s %s failed (configuration): %s", method, path, exc)
+            raise
+
+    def _send(self, method: str, path: str, *, params: dict | None, json_body):
         url = f"{self.base_url}{path}"
         self.http_requests += 1
         try:

@@ -10,7 +10,9 @@ from submissions.executors.judge0 import (
     Judge0Client,
     Judge0Executor,
     SubmissionRequest,
+    SubmissionResult,
     b64decode_text,
+    verdict_for,
 )
 from testing.judge0_standin import Judge0StandIn
 
@@ -241,8 +243,14 @@ def test_auth_token_never_reaches_the_logs(judge0, settings, caplog):
     settings.JUDGE0_URL = "http://127.0.0.1:9"  # nothing listens: connection refused
     with pytest.raises(RetryableExecutorError) as unreachable:
         Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
-    logging.getLogger("submissions").error("run failed: %s / %s", retry.value, unreachable.value)
-    assert "urllib3" in caplog.text or "judge0" in caplog.text.lower()  # logging did capture the traffic
+    settings.JUDGE0_URL = judge0.url
+    settings.JUDGE0_AUTH_TOKEN = "wrong-token-9d1c"
+    with pytest.raises(ExecutorError) as refused:
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")]))
+    logging.getLogger("submissions").error("run failed: %s / %s / %s", retry.value, unreachable.value, refused.value)
+    assert "wrong-token-9d1c" not in caplog.text and "wrong-token-9d1c" not in str(refused.value)
+    # Logging did capture the traffic and our own failure lines...
+    assert "urllib3" in caplog.text and "judge0 POST /submissions/batch failed (retryable)" in caplog.text
     assert TOKEN not in caplog.text
     assert TOKEN not in str(retry.value) and TOKEN not in str(unreachable.value)
 
@@ -255,3 +263,42 @@ def test_the_standin_executes_inside_the_sandbox(judge0):
     # An empty environment (no database URL, no token) and no host /etc/shadow.
     assert "TEST_DATABASE_URL" not in report.tests[0].actual and "JUDGE0" not in report.tests[0].actual
     assert report.tests[0].actual.split("\n")[1] == "False"
+
+
+def result(status_id, **fields):
+    return SubmissionResult(token="t", status_id=status_id, status_description=f"status {status_id}", **fields)
+
+
+@pytest.mark.parametrize(
+    ("status_id", "fields", "verdict"),
+    [
+        (3, {}, Verdict.ACCEPTED),
+        (4, {}, Verdict.WRONG_ANSWER),
+        (5, {}, Verdict.TIME_LIMIT_EXCEEDED),
+        (6, {"compile_output": "main.cpp:1: error"}, Verdict.COMPILE_ERROR),
+        (7, {}, Verdict.RUNTIME_ERROR),
+        (8, {}, Verdict.OUTPUT_LIMIT_EXCEEDED),
+        (9, {}, Verdict.RUNTIME_ERROR),
+        (10, {}, Verdict.RUNTIME_ERROR),
+        (11, {"exit_code": 1, "stderr": "ValueError: x"}, Verdict.RUNTIME_ERROR),
+        (12, {}, Verdict.RUNTIME_ERROR),
+        (13, {"message": "No such file or directory @ rb_sysopen - /box/script.py"}, Verdict.SYSTEM_ERROR),
+        (14, {}, Verdict.SYSTEM_ERROR),
+        # No memory status in Judge0: inferred from the kill at the limit, or the runtime's own error.
+        (11, {"exit_code": 137, "memory_kb": 262000}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        (11, {"exit_code": 137, "memory_kb": 1000}, Verdict.RUNTIME_ERROR),
+        (7, {"memory_kb": 261000}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        (11, {"exit_code": 1, "stderr": "Traceback ...\nMemoryError"}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        (10, {"stderr": "terminate called after throwing an instance of 'std::bad_alloc'"},
+         Verdict.MEMORY_LIMIT_EXCEEDED),
+        (11, {"exit_code": 1, "stderr": "Error: Could not reserve enough space for object heap"},
+         Verdict.SYSTEM_ERROR),
+    ],
+)
+def test_every_judge0_status_maps_onto_a_verdict(status_id, fields, verdict):
+    got, note = verdict_for(result(status_id, **fields), memory_limit_kb=262144)
+    assert got == verdict
+    if verdict == Verdict.SYSTEM_ERROR:
+        assert note  # admin-readable
+    if status_id == 13:
+        assert "rb_sysopen" in note
