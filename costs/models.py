@@ -238,7 +238,7 @@ class Alert(models.Model):
     def message(self) -> str:
         who = f" for {self.user}" if self.user_id else ""
         return (f"Budget '{self.budget.name}'{who} reached {self.threshold}%: "
-                f"${self.spend_usd:.2f} of ${self.amount_usd:.2f} this {self.budget.period} "
+                f"${self.spend_usd:.4f} of ${self.amount_usd:.2f} this {self.budget.period} "
                 f"(since {self.period_start}).")
 
 
