@@ -484,7 +484,8 @@ class Judge0Executor:
 
     def plan(self, job: Job, *, tests_per_submission: int) -> _Plan:
         per_test = job.limits.time_limit_ms / 1000
-        allowance = STARTUP_ALLOWANCE_S.get(job.language, 0.5) if tests_per_submission > 1 else 0.0
+        # Judge0 counts the runtime's start-up (JVM, V8) in the CPU limit of every submission.
+        allowance = STARTUP_ALLOWANCE_S.get(job.language, 0.5)
         cpu = min(per_test * tests_per_submission + allowance, settings.JUDGE0_MAX_CPU_TIME_LIMIT)
         # Wall time covers sleeping and I/O; Judge0 requires at least 1 s.
         wall = min(max(cpu * 2 + 1, 1.0), settings.JUDGE0_MAX_WALL_TIME_LIMIT)

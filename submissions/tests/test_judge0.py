@@ -302,3 +302,15 @@ def test_every_judge0_status_maps_onto_a_verdict(status_id, fields, verdict):
         assert note  # admin-readable
     if status_id == 13:
         assert "rb_sysopen" in note
+
+
+def test_limits_scale_with_tests_and_are_capped_by_judge0_maxima(settings):
+    executor = Judge0Executor(language_ids={"python": 71, "java": 62})
+    one = executor.plan(stdio_job(ADD, [("", "")], limits=Limits(time_limit_ms=2000)), tests_per_submission=1)
+    assert (one.cpu_time_limit, one.wall_time_limit, one.memory_limit, one.max_file_size) == (2.3, 5.6, 262144, 1024)
+    java = executor.plan(stdio_job("", [], language="java"), tests_per_submission=4)
+    assert java.cpu_time_limit == 9.0 and java.wall_time_limit == 19.0
+    huge = Limits(time_limit_ms=2000, memory_limit_mb=4096, output_limit_bytes=64 * 1024 * 1024)
+    capped = executor.plan(stdio_job("", [], limits=huge), tests_per_submission=100)
+    assert (capped.cpu_time_limit, capped.wall_time_limit, capped.memory_limit, capped.max_file_size) == (
+        15.0, 20.0, 512000, 4096)
