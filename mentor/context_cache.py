@@ -45,7 +45,8 @@ from .prompts import PROMPT_VERSION, SYSTEM_INSTRUCTION, static_context
 from .tools import DECLARATIONS, TOOLS_VERSION
 
 logger = logging.getLogger(__name__)
-SKIP_SECONDS = 600  # re-evaluate a "don't cache" decision after this long
+SKIP_SECONDS = 600  # re-evaluate "too small" after this long
+NOT_WORTH_SECONDS = 60  # traffic changes quickly: re-check the reads-vs-storage rule every minute
 LOCK_SECONDS = 30
 WAIT_SECONDS = 5.0
 
@@ -177,7 +178,7 @@ def _create(*, client, key: str, model: str, user, reference: str) -> str | None
     worth, why = worth_caching(model=model, tokens=tokens)
     if not worth:
         logger.info("context cache for %s skipped: %s", model, why)
-        cache.set(_redis_key(key, "skip"), "not_worth", timeout=SKIP_SECONDS)
+        cache.set(_redis_key(key, "skip"), "not_worth", timeout=NOT_WORTH_SECONDS)
         return None
     ttl = settings.MENTOR_CACHE_TTL_SECONDS
     started = time.monotonic()

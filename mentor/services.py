@@ -122,7 +122,7 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
     reference = f"message:{question.pk}"
     slug = conversation.problem.slug if conversation.problem_id else ""
 
-    canned = patterns.canned_reply(text, code=code)
+    canned = patterns.canned_reply(text, code=code) if settings.MENTOR_CHEAP_LAYERS else None
     if canned:
         record_call(provider="gemini", operation="generate", feature="mentor", user=user, reference=reference,
                     cache_layer=CacheLayer.PATTERN, problem_slug=slug, baseline_model=settings.MENTOR_STRONG_MODEL,
@@ -133,7 +133,7 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
     past, preamble, has_history = history.build(conversation=conversation, before_id=question.pk, text=text,
                                                 code=code)
     cache_key = None
-    if response_cache.is_eligible(text=text, code=code, has_history=has_history):
+    if settings.MENTOR_CHEAP_LAYERS and response_cache.is_eligible(text=text, code=code, has_history=has_history):
         cache_key = response_cache.key_for(text=text, problem_slug=slug)
         hit = response_cache.get(cache_key)
         if hit:

@@ -321,7 +321,9 @@ class GeminiStandIn:
             for tool in tools or []
             for d in _get(tool, "functionDeclarations", "function_declarations", []) or []
         ]
-        question = " ".join(p.get("text", "") for p in last.get("parts") or [] if isinstance(p, dict)).lower()
+        # The question is the last text part (earlier parts carry problem context and summary).
+        texts = [p.get("text", "") for p in last.get("parts") or [] if isinstance(p, dict) and p.get("text")]
+        question = (texts[-1] if texts else "").lower()
         wanted = None
         if "analyze_code_submission" in names and ("```" in question or "my code" in question
                                                    or "review" in question or "def " in question):
