@@ -286,6 +286,8 @@ MENTOR_CACHE_MIN_TOKENS = env.int("MENTOR_CACHE_MIN_TOKENS", default=4096)
 MENTOR_CACHE_MIN_TOKENS_BY_MODEL = env.dict("MENTOR_CACHE_MIN_TOKENS_BY_MODEL", cast={"value": int}, default={})
 # Floor for the expected cache reads per hour when the ledger has no recent traffic yet.
 MENTOR_CACHE_EXPECTED_READS_PER_HOUR = env.float("MENTOR_CACHE_EXPECTED_READS_PER_HOUR", default=0.0)
+# Off only for bench/mentor.py's naive baseline: no pattern responder, no response cache.
+MENTOR_CHEAP_LAYERS = env.bool("MENTOR_CHEAP_LAYERS", default=True)
 
 # --- Costs ------------------------------------------------------------------------
 COSTS_ALERT_WEBHOOK_URL = env("COSTS_ALERT_WEBHOOK_URL", default="")
