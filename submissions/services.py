@@ -224,7 +224,10 @@ def judge_submission(*, submission_id: int, executor=None) -> Submission | None:
             updated = Submission.objects.filter(pk=submission_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
                 status=Status.RUNNING, started_at=now, attempts=F("attempts") + 1
             )
-        submission = Submission.objects.select_related("problem", "user").get(pk=submission_id)
+        submission = Submission.objects.select_related("problem", "user").filter(pk=submission_id).first()
+        if submission is None:
+            logger.warning("submission %s no longer exists; nothing to judge", submission_id)
+            return None
         if not updated:
             return submission  # already finished
         job = build_job(submission)

@@ -262,3 +262,10 @@ class TestUnoptimizedBaseline:
         calls = ApiCall.objects.filter(reference=f"submission:{subs[1].pk}")
         assert calls.count() == 4 and {c.executions for c in calls} == {1}
         assert judge0.snapshot()["executions"] == 8
+
+
+def test_a_deleted_submission_is_nothing_to_judge(judge0_executor):
+    sub = _submit(UserFactory(), make_stdio_problem(), SUM_OK)
+    sub_id = sub.pk
+    sub.delete()
+    assert services.judge_submission(submission_id=sub_id, executor=judge0_executor) is None
