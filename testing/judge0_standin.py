@@ -324,6 +324,7 @@ class _Submission:
     callback_url: str | None
     created_at: str
     polls: int = 0
+    started: bool = False
     ready_at: float = 0.0  # monotonic time before which the result stays hidden (queue delay)
     done: threading.Event = field(default_factory=threading.Event)
     final: dict = field(default_factory=dict)  # status_id, stdout (bytes), ... once executed
@@ -482,7 +483,14 @@ class Judge0StandIn:
         self.pool.submit(self._execute, sub)
         return sub
 
+    def queue_full(self, incoming: int) -> bool:
+        """Judge0 refuses when waiting jobs (not running ones) + incoming > MAX_QUEUE_SIZE."""
+        with self.lock:
+            waiting = sum(1 for sub in self.submissions.values() if not sub.started)
+        return waiting + incoming > int(self.config["max_queue_size"])
+
     def _execute(self, sub: _Submission) -> None:
+        sub.started = True
         language = LANGUAGES.get(sub.language_id, ("", "bash"))[1]
         try:
             res = self.runner.run(RunSpec(
@@ -696,6 +704,8 @@ class Judge0StandIn:
                 fields, errors = standin._validate(self._body(), b64)
                 if errors:
                     return self._send(422, errors)
+                if standin.queue_full(1):
+                    return self._send(503, {"error": "queue is full"})
                 with standin.lock:
                     standin.stats["creates"] += 1
                 sub = standin._enqueue(fields)
@@ -717,6 +727,8 @@ class Judge0StandIn:
                 if len(items) > limit:
                     return self._send(400, {"error": f"number of submissions in a batch should be less than or "
                                                      f"equal to {limit}"})
+                if standin.queue_full(len(items)):
+                    return self._send(503, {"error": "queue is full"})
                 with standin.lock:
                     standin.stats["batch_creates"] += 1
                 answer, valid = [], 0

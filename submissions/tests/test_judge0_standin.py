@@ -6,12 +6,14 @@ import base64
 import json
 import time
 
+import pytest
 import requests
 
-from submissions.executors.base import Job, TestSpec
+from submissions.executors.base import Job, RetryableExecutorError, TestSpec
+from submissions.executors.judge0 import Judge0Executor
 from submissions.harness import build_harness
 from submissions.tests import test_judge0 as _judge0_fixtures
-from submissions.tests.test_judge0 import TOKEN
+from submissions.tests.test_judge0 import ADD, TOKEN, stdio_job
 
 # The stand-in fixtures of test_judge0 (one server per module).
 standin = _judge0_fixtures.standin
@@ -86,3 +88,10 @@ def test_python_harness_parses_as_python_3_8():
     program = build_harness(job, sentinel="s" * 32)
     # Judge0 CE 1.13.1 runs Python 3.8.1 (language 71): the generated file must parse there.
     ast.parse(program.source, feature_version=(3, 8))
+
+
+def test_a_full_queue_answers_503_and_the_executor_retries_later(judge0):
+    judge0.config["max_queue_size"] = 2  # a batch counts as its size
+    with pytest.raises(RetryableExecutorError, match="queue is full"):
+        Judge0Executor().run(stdio_job(ADD, [("1 1", "2")] * 3))
+    assert Judge0Executor().run(stdio_job(ADD, [("1 1", "2")] * 2)).verdict == "accepted"
