@@ -4,7 +4,8 @@ Speaks the documented API (reference judge0-api.md): POST /submissions, POST/GET
 /submissions/batch (max 20 -> 400), GET /submissions/{token}, /about, /languages,
 /config_info, /system_info, /statuses; `base64_encoded` (the literal "true"), `fields`
 (invalid -> 400), Base64 wrapped at 60 chars like Ruby's encode64, decimal columns as
-strings, null for empty output, per-item validation errors in batches, X-Auth-Token
+strings, null for empty output, per-item validation errors in batches, 503 "queue is
+full" past max_queue_size waiting jobs, X-Auth-Token
 (401 with an empty body), statuses 1 -> 2 -> final over a configurable number of polls,
 and a PUT callback when processing finishes.
 
