@@ -65,18 +65,21 @@ def test_javascript_starters_parse_with_node(tmp_path):
 @pytest.mark.slow
 def test_cpp_starters_compile_with_gpp(tmp_path):
     _needs("g++")
-    files = []
+    header = "#include <bits/stdc++.h>\nusing namespace std;\n\n"
+    # One translation unit (bits/stdc++.h parsed once): each starter in its own namespace.
+    unit = [header]
     for i, sig in enumerate(SIGS):
         code = starter_code(sig, "cpp")
+        assert code.startswith(header)
         # Value-initialised return: valid for every type of the type system.
-        code = re.sub(r"\{\n\n    \}", "{\n        return {};\n    }", code, count=1)
+        code = re.sub(r"\{\n\n    \}", "{\n        return {};\n    }", code[len(header):], count=1)
         assert "return {};" in code
-        path = tmp_path / f"s{i}.cpp"
-        path.write_text(code)
-        files.append(str(path))
-    (tmp_path / "stdio.cpp").write_text(STDIO_STARTERS["cpp"])
-    files.append(str(tmp_path / "stdio.cpp"))
-    result = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror=return-type", *files],
+        unit.append(f"namespace starter{i} {{\n{code}}}\n")
+    assert STDIO_STARTERS["cpp"].startswith(header)
+    unit.append(STDIO_STARTERS["cpp"][len(header):])
+    path = tmp_path / "starters.cpp"
+    path.write_text("".join(unit))
+    result = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror=return-type", str(path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "vector<int> twoSum(vector<int>& nums, int target) {" in starter_code(SIGS[0], "cpp")
