@@ -5,6 +5,8 @@ rendering: whatever an author (or an uploaded file) writes, no script, event han
 javascript: URL reaches a student's browser.
 """
 
+import re
+
 import markdown as md
 import nh3
 
@@ -34,7 +36,31 @@ def sanitize_html(html: str) -> str:
     )
 
 
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d+[.)]) ")
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+
+
+def _loosen_lists(text: str) -> str:
+    """Python-Markdown needs a blank line before a list; authors (and GitHub) do not.
+
+    "**Constraints**" followed directly by "- 1 <= n" would otherwise render as one
+    paragraph with literal dashes. Code fences are left untouched.
+    """
+    out: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and _LIST_ITEM.match(line) and out:
+            previous = out[-1]
+            if previous.strip() and not _LIST_ITEM.match(previous) and not previous.startswith((" ", "\t")):
+                out.append("")
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
 def render_statement(text: str) -> str:
     """Markdown (fenced code, tables) to HTML that is safe to mark safe in templates."""
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    html = md.markdown(_loosen_lists(text or ""), extensions=["fenced_code", "tables", "sane_lists"],
+                       output_format="html")
     return sanitize_html(html)

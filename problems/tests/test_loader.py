@@ -157,3 +157,9 @@ def test_load_problems_command_reports_bad_files(tmp_path):
     with pytest.raises(CommandError, match="missing required field"):
         call_command("load_problems", "--dir", str(tmp_path), stdout=io.StringIO())
     assert not Problem.objects.exists()
+
+
+def test_lists_right_after_a_paragraph_render_as_lists_but_code_stays_verbatim():
+    html = render_statement("**Constraints**\n- `1 <= n`\n- `n <= 10`\n\n```\nx\n- not a list\n```\n1. one\n2. two\n")
+    assert "<ul>\n<li><code>1 &lt;= n</code></li>\n<li><code>n &lt;= 10</code></li>\n</ul>" in html
+    assert "- not a list" in html and "<ol>" in html
