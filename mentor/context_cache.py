@@ -165,9 +165,9 @@ def _create(*, client, key: str, model: str, user, reference: str) -> str | None
     started = time.monotonic()
     try:
         counted = client.models.count_tokens(model=model, contents=text)
-    except errors.APIError as exc:
+    except Exception as exc:  # API or transport error: go without a cache this time
         _ledger(operation="count_tokens", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=f"{exc.code} {exc.status}: {exc.message}", latency_ms=_ms(started))
+                error=_describe(exc), latency_ms=_ms(started))
         return None
     _ledger(operation="count_tokens", model=model, user=user, reference=reference, latency_ms=_ms(started))
     tokens = counted.total_tokens or 0
@@ -187,10 +187,10 @@ def _create(*, client, key: str, model: str, user, reference: str) -> str | None
             display_name=f"mentor {key}"[:120], system_instruction=SYSTEM_INSTRUCTION, tools=tool_objects(),
             tool_config=tool_config(), contents=prefix_contents(), ttl=f"{ttl}s",
         ))
-    except errors.APIError as exc:
+    except Exception as exc:
         _ledger(operation="cache_create", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=f"{exc.code} {exc.status}: {exc.message}", latency_ms=_ms(started))
-        if exc.code == 400:  # "too small" (or otherwise uncacheable): don't retry for a while
+                error=_describe(exc), latency_ms=_ms(started))
+        if getattr(exc, "code", None) == 400:  # "too small" (or otherwise uncacheable): don't retry for a while
             cache.set(_redis_key(key, "skip"), "rejected", timeout=SKIP_SECONDS)
         return None
     total = (created.usage_metadata.total_token_count if created.usage_metadata else None) or tokens
@@ -213,10 +213,10 @@ def _maybe_extend(*, client, key: str, model: str, found: dict, user, reference:
     started = time.monotonic()
     try:
         updated = client.caches.update(name=found["name"], config=types.UpdateCachedContentConfig(ttl=f"{ttl}s"))
-    except errors.APIError as exc:
+    except Exception as exc:
         _ledger(operation="cache_extend", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=f"{exc.code} {exc.status}: {exc.message}", latency_ms=_ms(started))
-        if exc.code == 404:
+                error=_describe(exc), latency_ms=_ms(started))
+        if getattr(exc, "code", None) == 404:
             invalidate(model=model, name=found["name"])
         return
     finally:
@@ -227,6 +227,12 @@ def _maybe_extend(*, client, key: str, model: str, found: dict, user, reference:
             usage=Usage(storage_token_hours=_token_hours(found["tokens"], added)),
             raw_usage={"name": found["name"], "added_seconds": int(added)})
     _remember(key, name=found["name"], expire=new_expire, tokens=found["tokens"], model=model)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, errors.APIError):
+        return f"{exc.code} {exc.status}: {exc.message}"[:500]
+    return f"{exc.__class__.__name__}: {exc}"[:500]
 
 
 def _token_hours(tokens: int, seconds: float) -> Decimal:

@@ -153,7 +153,15 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
     layer = Layer.MODEL if provider.name == "gemini" else Layer.OFFLINE
     reason = chosen.reason
     try:
-        answer = provider.answer(turn)
+        try:
+            answer = provider.answer(turn)
+        except ProviderFailed:
+            raise
+        except Exception as exc:  # a bug or an unexpected SDK error: the student still gets an answer
+            if provider.name != "gemini":
+                raise
+            logger.exception("mentor turn %s failed unexpectedly", reference)
+            raise ProviderFailed(f"unexpected {exc.__class__.__name__}") from exc
     except ProviderFailed as exc:
         logger.warning("mentor turn %s fell back to the offline mentor: %s", reference, exc)
         from .providers.offline import OfflineProvider

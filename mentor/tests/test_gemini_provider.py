@@ -244,3 +244,74 @@ def test_budget_stop_refuses_the_paid_call_and_answers_offline(gemini):
     assert reply.layer == Layer.FALLBACK and "budget" in reply.route_reason
     assert gemini.requests == []  # not even a paid cache creation
     assert [r.status for r in generate_rows(f"message:{reply.pk - 1}")] == ["refused"]
+
+
+@pytest.mark.django_db
+def test_cache_ttl_is_extended_while_in_use_and_the_storage_is_in_the_ledger(gemini, settings):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from mentor.context_cache import _redis_key, cache_key
+
+    settings.MENTOR_CACHE_TTL_SECONDS = 600
+    user = UserFactory()
+    services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a graph?")
+    row = ContextCache.objects.get()
+    # Time passes: only 100 s of the 600 s TTL are left.
+    soon = timezone.now() + timedelta(seconds=100)
+    ContextCache.objects.filter(pk=row.pk).update(expire_time=soon)
+    cache.set(_redis_key(cache_key(row.model)), {"name": row.name, "expire": soon.isoformat(),
+                                                 "tokens": row.tokens}, timeout=100)
+    services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a tree?")
+    patches = gemini.calls("cache.PATCH")
+    assert len(patches) == 1 and patches[0]["body"]["ttl"] == "600s"
+    extend = ApiCall.objects.get(operation="cache_extend")
+    expected = Decimal(row.tokens) * 500 / 3600
+    assert abs(extend.storage_token_hours - expected) < Decimal(row.tokens) * 5 / 3600  # within 5 s
+    assert extend.cost_usd > 0 and extend.cache_write_tokens == 0
+    services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a heap?")
+    assert len(gemini.calls("cache.PATCH")) == 1  # a full TTL is left again
+    assert ContextCache.objects.get().expire_time > timezone.now() + timedelta(seconds=500)
+
+
+def test_standin_accepts_snake_case_and_rejects_tools_with_cached_content(gemini_server):
+    import requests
+
+    gemini_server.reset()
+    base = f"{gemini_server.url}/v1"
+    headers = {"x-goog-api-key": "k"}
+    small = requests.post(f"{base}/cachedContents", headers=headers, timeout=5, json={
+        "model": "models/m", "system_instruction": {"parts": [{"text": "tiny"}]}})
+    assert small.status_code == 400 and "minimum token count" in small.json()["error"]["message"]
+    created = requests.post(f"{base}/cachedContents", headers=headers, timeout=5, json={
+        "model": "models/m", "contents": [{"role": "user", "parts": [{"text": "x" * 4000}]}], "ttl": "60s"})
+    name = created.json()["name"]
+    both = requests.post(f"{base}/models/m:generateContent", headers=headers, timeout=5, json={
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cached_content": name,
+        "system_instruction": {"parts": [{"text": "be brief"}]}})
+    assert both.status_code == 400
+    ok = requests.post(f"{base}/models/m:generateContent", headers=headers, timeout=5, json={
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cached_content": name,
+        "generation_config": {"thinking_config": {"thinking_budget": 0}}})
+    usage = ok.json()["usageMetadata"]
+    assert ok.status_code == 200 and usage["cachedContentTokenCount"] == 1000
+    assert usage["promptTokenCount"] == 1001
+    other_model = requests.post(f"{base}/models/other:generateContent", headers=headers, timeout=5, json={
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cachedContent": name})
+    assert other_model.status_code == 400
+    assert requests.get(f"{base}/cachedContents/nope", headers=headers, timeout=5).status_code == 404
+    assert requests.delete(f"{base}/{name}", headers=headers, timeout=5).json() == {}
+    assert requests.get(f"{base}/{name}", headers=headers, timeout=5).status_code == 404
+
+
+@pytest.mark.django_db
+def test_unreachable_gemini_falls_back_and_records_the_error(gemini, settings):
+    settings.GEMINI_BASE_URL = "http://127.0.0.1:9"  # nothing listens: transport error after retries
+    settings.GEMINI_TIMEOUT_MS = 500
+    user = UserFactory()
+    reply = services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a trie?")
+    assert reply.layer == Layer.FALLBACK and "Offline mentor" in reply.text
+    rows = ApiCall.objects.filter(reference=f"message:{reply.pk - 1}")
+    assert {r.status for r in rows} == {"error"} and rows.filter(operation="generate").count() == 1
