@@ -218,7 +218,12 @@ def bwrap_argv(
         "--bind" if writable else "--ro-bind", str(workdir), "/box", "--chdir", "/box",
         "--clearenv", "--setenv", "PATH", "/usr/bin", "--setenv", "HOME", "/box",
         "--setenv", "LANG", "C.UTF-8",
-        "--", *command,
+        # PID 1 of the namespace is a shell that waits for the command (the trailing
+        # `exit` stops dash from exec'ing it). bwrap's own init would be orphaned when
+        # the monitor exits first: a zombie under the host's PID 1 that counts against
+        # the slot uid's RLIMIT_NPROC. Not exec'ing also keeps the command out of PID 1,
+        # where kernel signals such as SIGXCPU would be ignored.
+        "--as-pid-1", "--", "/usr/bin/sh", "-c", '"$@"; exit $?', "sh", *command,
     ]
     return argv
 
@@ -340,9 +345,30 @@ def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> t
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    # bwrap is the leader of its session; its PID namespace dies with it (--die-with-parent
-    # on the inner init), taking every process the student started.
+    """Kill the run without orphaning anything.
+
+    The outer bwrap's child is the init of the run's PID namespace; killing it makes the
+    kernel kill every process in the namespace, and the outer bwrap then reaps it and
+    exits. Killing the outer bwrap first would orphan that init to the host's PID 1.
+    """
+    for child in _children(proc.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        # WNOWAIT: leave the exit status for the caller's wait4.
+        if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return
+        time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(x) for x in handle.read().split()]
+    except OSError:
+        return []
