@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -197,4 +198,16 @@ def test_schema_renders_and_documents_the_catalog_paths(api):
     params = {p["name"] for p in paths["/api/v1/problems/"]["get"]["parameters"]}
     assert {"difficulty", "topic", "status", "search", "page"} <= params
     assert set(paths["/api/v1/auth/token/regenerate/"]) >= {"get", "post"}
-    assert api.get("/api/docs/").status_code == 200
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+
+
+def test_swagger_ui_is_served_without_a_cdn(api):
+    from django.contrib.staticfiles import finders
+
+    html = api.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr" not in html and "unpkg" not in html
+    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
+    assert any("swagger-ui-bundle" in a for a in assets)
+    for asset in assets:
+        assert finders.find(asset), asset
