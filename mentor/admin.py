@@ -25,7 +25,15 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["role", "layer", "model"]
     raw_id_fields = ["conversation"]
 
+    def has_add_permission(self, request):  # messages come from mentor.services.ask only
+        return False
+
 
 @admin.register(ContextCache)
 class ContextCacheAdmin(admin.ModelAdmin):
+    """Deleting a row makes the next turn look the cache up again (or recreate it)."""
+
     list_display = ["key", "name", "tokens", "expire_time", "updated_at"]
+
+    def has_add_permission(self, request):  # names come from Gemini's caches.create
+        return False

@@ -166,3 +166,26 @@ def test_static_observations():
     assert any(n.startswith("nested loops (line 3)") for n in static_observations(js, "javascript"))
     java_flat = "class Solution {\n  int f(int[] a) {\n    for (int x : a) { }\n    return 0;\n  }\n}\n"
     assert not any(n.startswith("nested") for n in static_observations(java_flat, "java"))
+
+
+@pytest.mark.django_db
+def test_embedded_default_offline_mentor_runs_code_in_the_local_sandbox(offline, settings):
+    """No API key, local executor: the whole path works on one machine."""
+    import json
+
+    from problems.tests.factories import TestCaseFactory
+
+    settings.EXECUTOR_BACKEND = "local"
+    user = UserFactory()
+    problem = ProblemFactory(slug="mentor-add")
+    for order, (a, b) in enumerate([(1, 2), (5, 7)]):
+        TestCaseFactory(problem=problem, order=order, input=json.dumps({"a": a, "b": b}),
+                        expected_output=str(a + b), is_sample=True)
+    conversation = services.start_conversation(user=user, problem=problem)
+    code = "def add(a, b):\n    total = 0\n    for _ in range(1):\n        for x in (a, b):\n" \
+           "            total += x\n    return total\n"
+    reply = services.ask(user=user, conversation=conversation, text="Is this fine?", code=code, language="python")
+    assert reply.layer == Layer.OFFLINE
+    assert "accepted" in reply.text and "2/2" in reply.text
+    assert "Nested loops" in reply.text
+    assert Submission.objects.get(user=user).executor == "local"
