@@ -31,7 +31,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(ContextCache)
 class ContextCacheAdmin(admin.ModelAdmin):
-    """Deleting a row makes the next turn look the cache up again (or recreate it)."""
+    """Written by mentor.context_cache (Redis holds the hot copy); read-only in practice."""
 
     list_display = ["key", "name", "tokens", "expire_time", "updated_at"]
 
