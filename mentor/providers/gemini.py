@@ -10,6 +10,7 @@ same prefix is sent first and unchanged, so implicit caching can still hit.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from django.conf import settings
@@ -26,6 +27,20 @@ from ..tools import run_tool
 from .base import Answer, ProviderFailed, Turn
 
 _clients: dict[tuple, genai.Client] = {}
+# HTTP statuses of the current thread's SDK call, attempts the SDK retried included: the
+# SDK's retries are invisible otherwise, and every HTTP call belongs in the ledger.
+_attempts = threading.local()
+
+
+def _on_response(response) -> None:
+    log = getattr(_attempts, "log", None)
+    if log is not None:
+        log.append(response.status_code)
+
+
+def _take_attempts() -> list[int]:
+    log, _attempts.log = getattr(_attempts, "log", None) or [], None
+    return log
 
 
 def get_client() -> genai.Client:
@@ -41,6 +56,7 @@ def get_client() -> genai.Client:
                 base_url=settings.GEMINI_BASE_URL or None,
                 api_version=settings.GEMINI_API_VERSION,
                 timeout=settings.GEMINI_TIMEOUT_MS,
+                client_args={"event_hooks": {"response": [_on_response]}},
                 retry_options=types.HttpRetryOptions(
                     attempts=settings.GEMINI_RETRY_ATTEMPTS,
                     initial_delay=settings.GEMINI_RETRY_INITIAL_DELAY,
@@ -95,6 +111,14 @@ class GeminiProvider:
                                                  error=exc.message, **common).pk)
             raise ProviderFailed(f"budget: {exc.message}", answer=answer) from exc
 
+    @staticmethod
+    def _record_retried(codes: list[int], answer: Answer, common: dict) -> None:
+        """One error row per failed HTTP attempt the SDK retried (their latency is not known)."""
+        for code in codes:
+            answer.api_calls += 1
+            answer.ledger_ids.append(record_call(operation="generate", status=CallStatus.ERROR,
+                                                 error=f"HTTP {code}, retried by the SDK", **common).pk)
+
     def answer(self, turn: Turn) -> Answer:
         model = turn.route.model
         deadline = time.monotonic() + settings.MENTOR_TURN_DEADLINE_SECONDS
@@ -114,11 +138,13 @@ class GeminiProvider:
                 self._check_budget(turn, common, answer)
             contents = conversation if cached else context_cache.prefix_contents() + conversation
             started = time.monotonic()
+            _attempts.log = []
             try:
                 response = self.client.models.generate_content(
                     model=model, contents=contents, config=self._config(turn, cached)
                 )
             except errors.APIError as exc:
+                self._record_retried(_take_attempts()[:-1], answer, common)
                 answer.api_calls += 1
                 answer.ledger_ids.append(record_call(
                     operation="generate", status=CallStatus.ERROR, error=f"{exc.code} {exc.status}: {exc.message}",
@@ -132,11 +158,13 @@ class GeminiProvider:
                     continue
                 raise ProviderFailed(f"gemini {exc.code} {exc.status}", answer=answer) from exc
             except Exception as exc:  # transport errors and timeouts after the SDK's retries
+                self._record_retried([c for c in _take_attempts() if c != 200], answer, common)
                 answer.api_calls += 1
                 answer.ledger_ids.append(record_call(
                     operation="generate", status=CallStatus.ERROR, error=f"{exc.__class__.__name__}: {exc}"[:500],
                     latency_ms=_ms(started), **common).pk)
                 raise ProviderFailed(f"gemini transport: {exc.__class__.__name__}", answer=answer) from exc
+            self._record_retried([c for c in _take_attempts() if c != 200], answer, common)
             rounds += 1
             answer.api_calls += 1
             raw = response.usage_metadata.model_dump(mode="json", exclude_none=True) if response.usage_metadata else {}
