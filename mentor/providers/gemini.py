@@ -180,7 +180,9 @@ class GeminiProvider:
                 latency_ms=_ms(started), **common).pk)
             calls = response.function_calls or []
             if not calls:
-                answer.text = (response.text or "").strip()
+                # A blocked prompt has no candidates (promptFeedback.blockReason) and so no text.
+                answer.text = (response.text or "").strip() or (
+                    "I could not answer that one. Could you rephrase it, or ask about your problem or code?")
                 return answer
             # Verbatim: keeps thoughtSignature parts the next request must echo.
             conversation.append(response.candidates[0].content)

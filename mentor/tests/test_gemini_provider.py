@@ -319,3 +319,11 @@ def test_unreachable_gemini_falls_back_and_records_the_error(gemini, settings):
     assert reply.layer == Layer.FALLBACK and "Offline mentor" in reply.text
     rows = ApiCall.objects.filter(reference=f"message:{reply.pk - 1}")
     assert {r.status for r in rows} == {"error"} and rows.filter(operation="generate").count() == 1
+
+
+@pytest.mark.django_db
+def test_empty_model_answer_becomes_a_polite_reply(gemini):
+    gemini.script("*", [{"text": ""}])
+    user = UserFactory()
+    reply = services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a set?")
+    assert reply.layer == Layer.MODEL and reply.text.startswith("I could not answer that one")
