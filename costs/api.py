@@ -3,11 +3,13 @@
 Money is rendered as strings (Decimal), never as floats.
 """
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -50,6 +52,7 @@ class CostSummaryApi(APIView):
                 raise serializers.ValidationError("a custom period needs start and end dates")
             return attrs
 
+    @extend_schema(parameters=[InputSerializer], responses=OpenApiTypes.OBJECT, tags=["costs"])
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -69,6 +72,10 @@ class CostCalculatorApi(APIView):
 
     permission_classes = [IsAdminUser]
 
+    @extend_schema(
+        parameters=[OpenApiParameter(f.name, str, required=False) for f in fields(CalculatorInputs)],
+        responses=OpenApiTypes.OBJECT, tags=["costs"],
+    )
     def get(self, request):
         measured = selectors.measured_averages()
         try:

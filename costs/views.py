@@ -4,6 +4,7 @@ import csv
 import hmac
 import json
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
@@ -101,6 +102,12 @@ EXPORT_COLUMNS = [
 
 
 def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")  # 0.00000000, never 0E-8
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     # Spreadsheet formula injection: a text cell starting with = + - @ is neutralised.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -119,9 +126,7 @@ def export_csv(request):
     def rows():
         yield writer.writerow(EXPORT_COLUMNS)
         for row in qs.values_list(*columns).iterator(chunk_size=2000):
-            yield writer.writerow([
-                v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else _csv_cell(v)) for v in row
-            ])
+            yield writer.writerow([_csv_cell(v) for v in row])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     name = f"ledger-{period.start.date()}-{period.end.date()}.csv"
