@@ -1,6 +1,7 @@
 """REST API of the mentor: conversations and their messages (owner only)."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListCreateAPIView
 from rest_framework.response import Response
@@ -22,11 +23,17 @@ class MessageOutput(serializers.ModelSerializer):
 
 class ConversationListApi(ListCreateAPIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MentorConversationInput"
+
         problem = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MentorConversation"
+
         id = serializers.IntegerField()
-        problem = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+        problem = serializers.CharField(source="problem.slug", read_only=True, allow_null=True)
         summary = serializers.CharField()
         created_at = serializers.DateTimeField()
 
@@ -34,6 +41,10 @@ class ConversationListApi(ListCreateAPIView):
 
     def get_queryset(self):
         return selectors.conversation_list(user=self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         data = self.InputSerializer(data=request.data)
@@ -53,11 +64,18 @@ class MessageListApi(ListCreateAPIView):
     pagination_class = None  # a conversation is short; the UI wants it whole
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MentorMessageInput"
+
         text = serializers.CharField(max_length=settings.MENTOR_MAX_MESSAGE_CHARS, trim_whitespace=True)
         code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                      max_length=settings.SUBMISSION_MAX_CODE_BYTES, trim_whitespace=False)
         language = serializers.ChoiceField(choices=["python", "javascript", "cpp", "java"], required=False,
                                            allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutput})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def _conversation(self):
         return selectors.conversation_for(user=self.request.user, conversation_id=self.kwargs["pk"])
