@@ -29,6 +29,7 @@ from ..harness import (
     run_command,
     strip_progress,
 )
+from ..harness import cpp as cpp_harness
 from .base import ExecutionReport, Job, TestOutcome, Verdict, overall_verdict
 from .sandbox import (
     MiB,
@@ -45,6 +46,7 @@ from .sandbox import (
 STARTUP_SECONDS = {"python": 1.0, "javascript": 1.0, "cpp": 0.5, "java": 2.0}
 # Threads count against RLIMIT_NPROC: the JVM and V8 start several of their own.
 NPROC = {"python": 32, "javascript": 64, "cpp": 32, "java": 128}
+STDIO_PCH = "#include <bits/stdc++.h>\n"
 MESSAGE_LIMIT = 4000
 NOT_RUN = "not run: an earlier test ended the run"
 _MEMORY_MARKERS = (
@@ -102,7 +104,9 @@ class LocalExecutor:
             file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
         )
         binds = []
-        pch = cpp_precompiled_header() if job.language == "cpp" else None
+        pch = None
+        if job.language == "cpp":
+            pch = cpp_precompiled_header(cpp_harness.PCH_HEADER if job.kind == "function" else STDIO_PCH)
         if pch is not None:
             command = [command[0], "-I/pch", *command[1:]]
             binds.append((str(pch), "/pch"))
