@@ -10,7 +10,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Alert, ApiCall, CacheLayer, DailySpend, Provider
+from .models import Alert, ApiCall, CacheLayer, CallStatus, DailySpend, Provider
 from .periods import Period, projected_month_end, start_of_month
 from .rollup import GLOBAL as GLOBAL_SCOPE
 
@@ -54,13 +54,15 @@ def headline(qs: QuerySet) -> dict:
     A layer's hit rate is hits / lookups that reached it, following the order the
     pipeline and the mentor consult them: result cache, then single-flight; pattern
     responder, then response cache. Context-cache rate = paid Gemini calls that read
-    cached tokens / paid Gemini calls.
+    cached tokens / paid Gemini calls. Refused and failed calls count as lookups (misses).
     """
     tokens = F("input_tokens") + F("output_tokens") + F("thinking_tokens")
     served = F("input_tokens") + F("cached_tokens") + F("output_tokens") + F("thinking_tokens")
     row = qs.order_by().aggregate(
         calls=Count("id"),
         paid_calls=Count("id", filter=PAID),
+        refused_calls=Count("id", filter=Q(status=CallStatus.REFUSED)),
+        error_calls=Count("id", filter=Q(status=CallStatus.ERROR)),
         spend=Sum("cost_usd", default=ZERO),
         baseline=Sum("baseline_cost_usd", default=ZERO),
         executions=Sum("executions", default=0),
@@ -116,8 +118,8 @@ def spend_by_model(qs: QuerySet) -> list[dict]:
 
 
 def latency_percentiles(qs: QuerySet) -> list[dict]:
-    """p50/p95/p99 latency (ms) of paid calls per provider and operation."""
-    paid = qs.filter(PAID).order_by()
+    """p50/p95/p99 latency (ms) of successful paid calls per provider and operation."""
+    paid = qs.filter(PAID, status=CallStatus.OK).order_by()
     if connection.vendor == "postgresql":
         return list(
             paid.values("provider", "operation")

@@ -99,6 +99,9 @@ def savings_fixture():
     record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
                 usage=Usage(executions=1), baseline_usage=Usage(executions=10), problem_slug="two-sum",
                 latency_ms=1200, at=now)
+    # A refused call costs nothing and adds no latency sample.
+    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
+                status="refused", error="budget", at=now)
     return now
 
 
@@ -114,8 +117,10 @@ def test_counterfactual_savings_match_hand_computation(savings_fixture):
     assert h["gemini_billed_tokens"] == 120 + 18 + 40 + 1000 + 100
     assert h["gemini_tokens_from_cache"] == 2048
     assert h["active_users"] == 2
+    assert (h["refused_calls"], h["error_calls"]) == (1, 0)
     assert h["spend_per_active_user"] == Decimal("0.000441")
-    assert h["hit_rates"] == {"result": 0.5, "single_flight": 0.0, "pattern": 0.0, "response": 0.0, "context": 0.5}
+    # The refused call was a lookup that missed: 1 hit in 3 execution lookups.
+    assert h["hit_rates"] == {"result": 0.3333, "single_flight": 0.0, "pattern": 0.0, "response": 0.0, "context": 0.5}
 
 
 def test_dashboard_renders_figures_and_charts(client, staff, savings_fixture):
@@ -129,7 +134,7 @@ def test_dashboard_renders_figures_and_charts(client, staff, savings_fixture):
     charts = json.loads(found.group(1))
     assert charts["days"] == [savings_fixture.date().isoformat()]
     assert {d["label"] for d in charts["spend_by_provider"]} == {"gemini", "judge0"}
-    assert charts["calls"] == [4] and charts["hits"] == [1]
+    assert charts["calls"] == [5] and charts["hits"] == [1]
     assert charts["top_users"]["labels"][0] == "bob"  # 0.0005 > alice's 0.00038244
     assert charts["top_problems"]["labels"] == ["two-sum"]
     latency = {(r["provider"], r["operation"]): r for r in response.context["data"]["latency"]}
@@ -140,7 +145,7 @@ def test_dashboard_renders_figures_and_charts(client, staff, savings_fixture):
 
 def test_dashboard_filters_by_provider(client, staff, savings_fixture):
     response = client.get(reverse("costs:dashboard"), {"period": "today", "provider": "judge0"})
-    assert response.context["h"]["calls"] == 2
+    assert response.context["h"]["calls"] == 3
     assert response.context["h"]["spend"] == Decimal("0.0005")
 
 
@@ -181,4 +186,4 @@ def test_custom_period_bounds_are_inclusive(client, staff, savings_fixture):
                                                        "end": (day - timedelta(days=1)).isoformat()})
     assert response.context["h"]["calls"] == 0
     response = client.get(reverse("costs:dashboard"), {"period": "custom", "start": before, "end": day.isoformat()})
-    assert response.context["h"]["calls"] == 4
+    assert response.context["h"]["calls"] == 5
