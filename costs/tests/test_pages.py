@@ -187,3 +187,32 @@ def test_custom_period_bounds_are_inclusive(client, staff, savings_fixture):
     assert response.context["h"]["calls"] == 0
     response = client.get(reverse("costs:dashboard"), {"period": "custom", "start": before, "end": day.isoformat()})
     assert response.context["h"]["calls"] == 5
+
+
+def test_python_percentile_fallback_matches_postgresql():
+    from costs.models import ApiCall
+    from costs.selectors import latency_percentiles, percentile_cont
+    from costs.tests.factories import ApiCallFactory
+
+    values = [5, 17, 17, 40, 41, 99, 230, 231, 1000, 2500, 7]
+    for v in values:
+        ApiCallFactory(provider="judge0", operation="execute", latency_ms=v)
+    [row] = latency_percentiles(ApiCall.objects.all())
+    for q in (0.5, 0.95, 0.99):
+        assert row[f"p{int(q * 100)}"] == pytest.approx(percentile_cont(values, q))
+
+
+def test_budget_validation_in_admin(client, staff):
+    from costs.models import Budget
+
+    url = reverse("admin:costs_budget_add")
+    base = {"name": "b", "period": "month", "amount_usd": "10", "thresholds": "[50, 100]", "active": "on",
+            "notify_emails": ""}
+    response = client.post(url, {**base, "scope": "provider", "provider": ""})
+    assert response.status_code == 200 and "needs a provider" in response.content.decode()
+    response = client.post(url, {**base, "scope": "global", "thresholds": '["half"]'})
+    assert response.status_code == 200 and "whole percentages" in response.content.decode()
+    response = client.post(url, {**base, "scope": "provider", "provider": "gemini", "hard_stop": "on"})
+    assert response.status_code == 302
+    budget = Budget.objects.get()
+    assert (budget.provider, budget.hard_stop, budget.thresholds) == ("gemini", True, [50, 100])
