@@ -91,6 +91,9 @@ class LocalExecutor:
             address_space_mb=address_space,
             nproc=NPROC[job.language],
             output_bytes=output_bytes,
+            # Recursive solutions (DFS over 10^5 nodes) need more than the default 8 MiB;
+            # node's --stack-size must also stay below the real stack.
+            stack_mb=min(256, memory),
         )
 
     @staticmethod

@@ -45,6 +45,7 @@ class SandboxLimits:
     open_files: int = 64
     output_bytes: int = MiB  # per stream; more and the run is killed
     tmp_size_mb: int = 64
+    stack_mb: int | None = None  # main-thread stack (deep recursion); None keeps the default
 
 
 @dataclass
@@ -241,6 +242,8 @@ def _preexec(limits: SandboxLimits, uid: int | None):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * MiB, limits.file_size_mb * MiB))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if limits.stack_mb:
+            resource.setrlimit(resource.RLIMIT_STACK, (limits.stack_mb * MiB, limits.stack_mb * MiB))
         if limits.address_space_mb:
             size = limits.address_space_mb * MiB
             resource.setrlimit(resource.RLIMIT_AS, (size, size))

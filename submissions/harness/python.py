@@ -57,6 +57,9 @@ def _cm_main(raw):
         raise _Timeout()
 
     signal.signal(signal.SIGALRM, on_alarm)
+    # Interview solutions recurse (DFS); 3.11 pure-Python calls barely use the C stack,
+    # and the sandbox gives the main thread a large stack rlimit.
+    _cm_sys.setrecursionlimit(100000)
     namespace = {"__name__": "solution", "__builtins__": __builtins__}
     try:
         code = compile(_CM_SOURCE, "solution.py", "exec")

@@ -235,3 +235,21 @@ def test_student_prints_are_captured_per_test_and_do_not_break_results(language)
     assert report.verdict == Verdict.ACCEPTED
     assert report.tests[0].stdout.startswith("looking at 4")
     assert report.tests[1].stdout.startswith("looking at 3")
+
+
+DEPTH = {"function": "depth", "params": [{"name": "n", "type": "int"}], "returns": "int"}
+DEPTH_CODE = {
+    "python": "def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n",
+    "javascript": "function depth(n) {\n  return n === 0 ? 0 : 1 + depth(n - 1);\n}\n",
+    "cpp": "class Solution {\npublic:\n  int depth(int n) { return n == 0 ? 0 : 1 + depth(n - 1); }\n};\n",
+    "java": "class Solution {\n  public int depth(int n) { return n == 0 ? 0 : 1 + depth(n - 1); }\n}\n",
+}
+
+
+@pytest.mark.parametrize("language", ["python", *_variant_params()])
+def test_deep_recursion_of_fifty_thousand_calls_works(language):
+    # DFS-style solutions recurse as deep as the input: the default 8 MiB stack and
+    # Python's default limit of 1000 would fail them.
+    job = function_job(DEPTH, DEPTH_CODE[language], [({"n": 50000}, 50000), ({"n": 10}, 10)], language=language)
+    report = LocalExecutor().run(job)
+    assert report.verdict == Verdict.ACCEPTED, [t.message for t in report.tests]
