@@ -204,7 +204,7 @@ def deliver_alert(*, alert_id: int) -> Alert:
         url = settings.COSTS_ALERT_WEBHOOK_URL
         if url and not alert.webhook_sent:
             try:
-                response = requests.post(url, json=alert_payload(alert), timeout=5)
+                response = requests.post(url, json=alert_payload(alert), timeout=(3, 5))  # connect, read
                 if response.status_code >= 400:
                     errors.append(f"webhook: HTTP {response.status_code}")
                 else:
