@@ -253,3 +253,21 @@ def test_deep_recursion_of_fifty_thousand_calls_works(language):
     job = function_job(DEPTH, DEPTH_CODE[language], [({"n": 50000}, 50000), ({"n": 10}, 10)], language=language)
     report = LocalExecutor().run(job)
     assert report.verdict == Verdict.ACCEPTED, [t.message for t in report.tests]
+
+
+A_PLUS_B = {
+    "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
+                  "console.log((a + b).toString());\n",
+    "cpp": "#include <bits/stdc++.h>\nint main() {\n  long long a, b;\n  std::cin >> a >> b;\n"
+           "  std::cout << a + b << '\\n';\n}\n",
+    "java": "import java.util.*;\n\npublic class Main {\n  public static void main(String[] args) {\n"
+            "    Scanner in = new Scanner(System.in);\n    System.out.println(in.nextLong() + in.nextLong());\n  }\n}\n",
+}
+
+
+@pytest.mark.parametrize("language", list(_variant_params()))
+def test_stdio_problem_runs_one_process_per_test(language):
+    job = pack_job("a-plus-b", language, A_PLUS_B[language])
+    report = LocalExecutor().run(job)
+    assert report.verdict == Verdict.ACCEPTED, [(t.verdict, t.actual, t.message) for t in report.tests]
+    assert report.executions == len(job.tests)
