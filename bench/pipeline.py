@@ -32,8 +32,10 @@ from queue import Empty, Queue
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 DB_NAME = os.environ.get("BENCH_DB_NAME", "cm_pipeline_bench")
-os.environ.setdefault("TEST_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
-os.environ.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+# The bench owns its database and Redis DB (a test run's TEST_* variables must not leak in).
+os.environ["TEST_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+os.environ["TEST_REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+os.environ.pop("CELERY_BROKER_URL", None)
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codementor.settings_test")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
