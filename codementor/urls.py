@@ -25,3 +25,6 @@ urlpatterns = [
     path("mentor/", include("mentor.urls")),
     path("", include("problems.urls")),
 ]
+
+# JSON 404 under /api/ for paths no pattern matches (codementor/not_found.py).
+handler404 = "codementor.not_found.not_found"
