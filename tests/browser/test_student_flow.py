@@ -114,6 +114,11 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     custom = page.locator("#custom-output")
     expect(custom).to_be_visible(timeout=60_000)
     expect(custom).to_contain_text(re.compile(r"\[0,\s*1\]"))
+    expect(page.locator("#result #verdict")).to_have_text("Ran without errors")
+    # Keyboard users are never trapped: Tab indents inside the editor, Escape leaves it.
+    page.locator(".cm-content").click()
+    page.keyboard.press("Escape")
+    assert page.evaluate("!document.activeElement.closest('.cm-editor')")
     page.uncheck("#use-custom")
 
     # The draft survives a reload (localStorage, per language).
