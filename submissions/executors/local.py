@@ -82,13 +82,13 @@ class LocalExecutor:
 
     # --- shared steps ------------------------------------------------------------------
     @staticmethod
-    def _limits(job: Job, *, wall: float, output_bytes: int) -> SandboxLimits:
+    def _limits(job: Job, *, wall: float, output_bytes: int, cpu: float | None = None) -> SandboxLimits:
         memory = job.limits.memory_limit_mb
         # RLIMIT_AS only where the runtime survives it (sandbox.md): Python and C++.
         address_space = memory + 128 if job.language in ("python", "cpp") else None
         return SandboxLimits(
             wall_seconds=wall,
-            cpu_seconds=math.ceil(wall) + 1,
+            cpu_seconds=math.ceil(cpu if cpu is not None else wall) + 1,
             address_space_mb=address_space,
             nproc=NPROC[job.language],
             output_bytes=output_bytes,
@@ -130,9 +130,14 @@ class LocalExecutor:
             return _whole_run(job, Verdict.SYSTEM_ERROR, message=str(exc))
         n = max(len(job.tests), 1)
         per_test = job.limits.time_limit_ms / 1000
-        wall = min(n * per_test, settings.SANDBOX_MAX_RUN_SECONDS) + STARTUP_SECONDS[job.language]
+        # The whole run: CPU ≈ N × per-test limit (capped) + start-up; the wall clock gets
+        # twice that plus one test's in-harness wall guard (5x + 1 s), so a loaded machine
+        # does not turn correct code into a TLE while sleeping code still ends.
+        budget = min(n * per_test, settings.SANDBOX_MAX_RUN_SECONDS)
+        cpu = budget + STARTUP_SECONDS[job.language]
+        wall = 2 * budget + STARTUP_SECONDS[job.language] + 5 * per_test + 1
         limits = self._limits(
-            job, wall=wall, output_bytes=min(max(job.limits.output_limit_bytes, n * 64 * 1024), 32 * MiB)
+            job, wall=wall, cpu=cpu, output_bytes=min(max(job.limits.output_limit_bytes, n * 64 * 1024), 32 * MiB)
         )
         with acquire_slot() as slot:
             self._write_source(slot, program.filename, program.source)

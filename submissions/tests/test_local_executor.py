@@ -59,7 +59,7 @@ def test_a_slow_test_is_a_time_limit_on_that_test_and_the_others_still_run():
     assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.TIME_LIMIT_EXCEEDED, Verdict.ACCEPTED,
                                                  Verdict.ACCEPTED]
     assert report.verdict == Verdict.TIME_LIMIT_EXCEEDED
-    assert 300 <= report.tests[1].time_ms < 1000
+    assert report.tests[1].time_ms < 1000  # CPU time, stopped at the limit (or the wall guard)
     assert report.executions == 1
 
 
