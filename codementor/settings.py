@@ -174,6 +174,12 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH", default="20/min"),
     },
     "EXCEPTION_HANDLER": "codementor.api_errors.exception_handler",
+    # JSON nested too deep for the json module is a 400, not a RecursionError 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "codementor.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CodeMentor API",
@@ -318,3 +324,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# JSON lines with the request id (codementor/logging.py) unless LOG_FORMAT=plain; DEBUG defaults to plain.
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOGGING["filters"] = {"request_id": {"()": "codementor.logging.RequestIdFilter"}}
+LOGGING["formatters"]["json"] = {"()": "codementor.logging.JsonFormatter"}
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "codementor.logging.RequestIdMiddleware")
+# Password forms: at most this many POSTs per address and per username per window (429 after).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "codementor.login_throttle.LoginThrottleMiddleware")
+LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
+LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
