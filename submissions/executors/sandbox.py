@@ -29,7 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import ExecutorError
+from .base import ExecutorError, RetryableExecutorError
 
 MISSING_BWRAP = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
 MiB = 1024 * 1024
@@ -120,7 +120,8 @@ def acquire_slot() -> Iterator[Slot]:
                 os.close(fd)
             return
         if time.monotonic() > deadline:
-            raise ExecutorError(f"all {settings.SANDBOX_SLOTS} sandbox slots stayed busy")
+            # Busy, not broken: the pipeline retries later.
+            raise RetryableExecutorError(f"all {settings.SANDBOX_SLOTS} sandbox slots stayed busy")
         time.sleep(0.05)
 
 

@@ -193,3 +193,14 @@ def test_concurrent_jobs_use_separate_slots():
     if os.geteuid() == 0:
         assert len(uids) == 3  # one uid per concurrent slot: RLIMIT_NPROC is per uid
         assert "0" not in uids
+
+
+def test_all_slots_busy_is_retryable(settings, tmp_path):
+    from submissions.executors.base import RetryableExecutorError
+    from submissions.executors.sandbox import acquire_slot
+
+    settings.SANDBOX_WORK_ROOT = str(tmp_path)  # lock files of our own, not the machine's
+    settings.SANDBOX_SLOTS = 1
+    settings.SANDBOX_SLOT_WAIT_SECONDS = 0.2
+    with acquire_slot(), pytest.raises(RetryableExecutorError, match="slots stayed busy"):
+        _two_sum(CORRECT)
