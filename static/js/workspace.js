@@ -13,6 +13,8 @@
   let language = root.dataset.language;
 
   function csrfToken() {
+    // The page carries the token (works even with CSRF_COOKIE_HTTPONLY); the cookie is the fallback.
+    if (root.dataset.csrf) return root.dataset.csrf;
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
   }
