@@ -199,7 +199,9 @@ def test_all_slots_busy_is_retryable(settings, tmp_path):
     from submissions.executors.base import RetryableExecutorError
     from submissions.executors.sandbox import acquire_slot
 
-    settings.SANDBOX_WORK_ROOT = str(tmp_path)  # lock files of our own, not the machine's
+    # Lock files and uids of our own: a slot's uid belongs to one work root's lock file.
+    settings.SANDBOX_WORK_ROOT = str(tmp_path)
+    settings.SANDBOX_UID_BASE = 62000
     settings.SANDBOX_SLOTS = 1
     settings.SANDBOX_SLOT_WAIT_SECONDS = 0.2
     with acquire_slot(), pytest.raises(RetryableExecutorError, match="slots stayed busy"):
