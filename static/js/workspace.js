@@ -110,7 +110,8 @@
         setBusy(false);
         return;
       }
-      await poll(data.result_url);
+      const final = await poll(data.result_url);
+      if (final && mode === "submit" && final.verdict === "accepted") markSolved();
     } catch (e) {
       showError("Could not reach the server. Check your connection and try again.");
     }
@@ -131,6 +132,12 @@
     }
     showError("Judging is taking unusually long. The result will appear in your submission history.");
     return null;
+  }
+  function markSolved() {
+    const title = document.getElementById("problem-title");
+    const badge = title.querySelector(".badge") || title.appendChild(document.createElement("span"));
+    badge.className = "badge solved";
+    badge.textContent = "Solved";
   }
   runButton.addEventListener("click", () => send("run"));
   submitButton.addEventListener("click", () => send("submit"));

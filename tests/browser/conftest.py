@@ -42,6 +42,7 @@ class Shots:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(self, page, name: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")  # sticky panes sit where the viewport is
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
         phone = self.browser.new_context(viewport=PHONE, storage_state=page.context.storage_state(),
                                          device_scale_factor=1, is_mobile=True, has_touch=True)

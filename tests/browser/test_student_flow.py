@@ -132,6 +132,7 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     wait_verdict(page, "Accepted")
     expect(page.locator("#result")).to_contain_text(re.compile(r"(\d+) / \1 tests passed"))
     expect(page.locator("#history-list li")).to_have_count(3)
+    expect(page.locator("#problem-title .badge")).to_have_text("Solved")
     shots.take(page, "workspace-accepted")
 
     # The mentor answers (offline provider), with the current code attached.
