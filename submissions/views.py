@@ -45,7 +45,14 @@ def result_context(submission, *, viewer) -> dict:
                 shown.pop(key, None)
         tests.append(shown)
     failing = next((t for t in tests if not t["passed"] and t["visible"]), None)
+    pending = 0
+    if submission.status != Status.FINISHED:
+        # How many tests this run will report (one query per poll while it is in flight).
+        cases = submission.problem.test_cases.all()
+        pending = 1 if submission.stdin is not None else (
+            cases.filter(is_sample=True) if submission.mode == Mode.RUN else cases).count()
     return {
+        "pending": pending,
         "submission": submission,
         "tests": tests,
         "failing": failing,

@@ -88,7 +88,11 @@ def test_unfinished_result_says_queued(client, problem):
     sub = Submission.objects.create(user=owner, problem=problem, language="python", code="x", status=Status.QUEUED)
     client.force_login(owner)
     data = client.get(f"/submissions/{sub.pk}/result/").json()
-    assert data["finished"] is False and "Queued" in data["html"]
+    assert data["finished"] is False and "Queued" in data["html"] and "4 tests" in data["html"]
+    run = Submission.objects.create(user=owner, problem=problem, language="python", code="x", mode="run",
+                                    status=Status.RUNNING)
+    html = client.get(f"/submissions/{run.pk}/result/").json()["html"]
+    assert "Running" in html and "2 tests" in html  # a run judges the samples only
 
 
 def test_create_judges_and_returns_the_result_url(client, problem, django_capture_on_commit_callbacks):
