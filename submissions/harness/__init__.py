@@ -7,7 +7,7 @@ once per test with the per-test time limit, captures what the student prints per
 and finally writes a line holding the sentinel followed by one JSON array of results:
 
     {"i": 0, "status": "ok"|"error"|"timeout"|"memory", "value": <JSON>, "error": "...",
-     "time_ms": 1.234, "stdout": "what the student printed (truncated)"}
+     "time_ms": 1.234 (CPU), "memory_kb": peak RSS so far, "stdout": "student prints (truncated)"}
 
 The sentinel is a random per-run token carried in stdin, not in the source, so code
 written in advance cannot print it. Each finished test is also written to stderr as
@@ -162,22 +162,24 @@ def _outcome(test, entry: dict, limits: Limits) -> TestOutcome:
     status = entry.get("status")
     time_ms = entry.get("time_ms")
     time_ms = int(round(float(time_ms))) if isinstance(time_ms, (int, float)) else None
+    memory = entry.get("memory_kb")
+    memory_kb = int(memory) if isinstance(memory, (int, float)) and memory > 0 else None
     stdout = _truncate(str(entry.get("stdout") or ""), STDOUT_PER_TEST + 32)
     message = str(entry.get("error") or "")
     if status == "timeout" or (status == "ok" and time_ms is not None and time_ms > limits.time_limit_ms):
         return TestOutcome(index=test.index, verdict=Verdict.TIME_LIMIT_EXCEEDED, passed=False, stdout=stdout,
-                           time_ms=time_ms, message=message or "time limit exceeded")
+                           time_ms=time_ms, memory_kb=memory_kb, message=message or "time limit exceeded")
     if status == "memory":
         return TestOutcome(index=test.index, verdict=Verdict.MEMORY_LIMIT_EXCEEDED, passed=False, stdout=stdout,
-                           time_ms=time_ms, message=message or "memory limit exceeded")
+                           time_ms=time_ms, memory_kb=memory_kb, message=message or "memory limit exceeded")
     if status != "ok":
         return TestOutcome(index=test.index, verdict=Verdict.RUNTIME_ERROR, passed=False, stdout=stdout,
-                           time_ms=time_ms, message=message or "runtime error")
+                           time_ms=time_ms, memory_kb=memory_kb, message=message or "runtime error")
     value = entry.get("value")
     actual = _truncate(json.dumps(value), ACTUAL_LIMIT)
     if test.expected is None:  # custom run: nothing to judge
         return TestOutcome(index=test.index, verdict=Verdict.ACCEPTED, passed=True, actual=actual,
-                           stdout=stdout, time_ms=time_ms)
+                           stdout=stdout, time_ms=time_ms, memory_kb=memory_kb)
     try:
         expected = json.loads(test.expected)
     except ValueError:
@@ -185,7 +187,7 @@ def _outcome(test, entry: dict, limits: Limits) -> TestOutcome:
                            stdout=stdout, time_ms=time_ms, message="expected output is not valid JSON")
     passed = values_match(expected, value, test.comparison or "exact")
     return TestOutcome(index=test.index, verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER,
-                       passed=passed, actual=actual, stdout=stdout, time_ms=time_ms)
+                       passed=passed, actual=actual, stdout=stdout, time_ms=time_ms, memory_kb=memory_kb)
 
 
 def parse_harness_output(job: Job, program: HarnessProgram, stdout: str, *, stderr: str = "") -> list[TestOutcome]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from problems.signatures import Signature, cpp_type, function_name
 
 _INCLUDES = (
-    "#include <bits/stdc++.h>\n#include <cxxabi.h>\n#include <pthread.h>\n#include <time.h>\n#include <unistd.h>\n"
+    "#include <bits/stdc++.h>\n#include <cxxabi.h>\n#include <pthread.h>\n"
+    "#include <sys/resource.h>\n#include <time.h>\n#include <unistd.h>\n"
 )
 
 _READ_STDIN = r'''namespace cm_harness {
@@ -194,7 +195,14 @@ inline void emit(int fd, const std::string& s) {
     }
 }
 
-struct Entry { int i; std::string status, value, error, out; double ms; };
+struct Entry { int i; std::string status, value, error, out; double ms; long mem_kb = 0; };
+
+// Peak resident set of the process so far (KiB on Linux): memory shown per test.
+inline long peak_rss_kb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
 
 inline std::string entry_json(const Entry& e) {
     std::string o = "{\"i\":" + std::to_string(e.i) + ",\"status\":";
@@ -202,7 +210,8 @@ inline std::string entry_json(const Entry& e) {
     o += ",\"value\":" + (e.value.empty() ? std::string("null") : e.value) + ",\"error\":";
     esc(o, e.error);
     char b[40]; snprintf(b, sizeof b, "%.3f", e.ms);
-    o += ",\"time_ms\":"; o += b; o += ",\"stdout\":"; esc(o, e.out); o += '}';
+    o += ",\"time_ms\":"; o += b; o += ",\"memory_kb\":" + std::to_string(e.mem_kb);
+    o += ",\"stdout\":"; esc(o, e.out); o += '}';
     return o;
 }
 
@@ -241,7 +250,7 @@ inline void watchdog(long limit_ms) {
         auto wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         // CPU time decides; the wall clock (5x + 1 s) only catches code that sleeps or blocks.
         if (cpu > limit_ms || wall > 5.0 * limit_ms + 1000) {
-            Entry e{running, "timeout", "", "time limit exceeded", "", cpu};
+            Entry e{running, "timeout", "", "time limit exceeded", "", cpu, peak_rss_kb()};
             results.push_back(e);
             emit(2, "\n" + sentinel + ":" + entry_json(e) + "\n");
             finish_locked();
@@ -311,6 +320,7 @@ __CM_DECODE__
         std::cout.rdbuf(real);
         std::lock_guard<std::mutex> g(mu);
         e.ms = main_cpu_ms() - cpu_started;
+        e.mem_kb = peak_rss_kb();
         running = -1;
         e.out = describe_capture(captured, cap);
         results.push_back(e);

@@ -122,9 +122,20 @@ __CM_CONVERTERS__
         esc(o, status);
         o.append(",\"value\":").append(value == null ? "null" : value).append(",\"error\":");
         esc(o, error);
-        o.append(",\"time_ms\":").append(String.format(java.util.Locale.ROOT, "%.3f", ms)).append(",\"stdout\":");
+        o.append(",\"time_ms\":").append(String.format(java.util.Locale.ROOT, "%.3f", ms));
+        o.append(",\"memory_kb\":").append(peakRssKb()).append(",\"stdout\":");
         esc(o, out);
         return o.append('}').toString();
+    }
+
+    // Peak resident set of the JVM so far (KiB, Linux): memory shown per test.
+    static long peakRssKb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (Exception e) { }
+        return 0;
     }
 
     static void record(String e) {

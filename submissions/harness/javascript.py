@@ -57,6 +57,8 @@ TEMPLATE = r'''
     }
     const used = process.cpuUsage(started);
     entry.time_ms = (used.user + used.system) / 1000;
+    // Peak resident set of the process so far (KiB): memory shown per test.
+    entry.memory_kb = process.resourceUsage ? process.resourceUsage().maxRSS : null;
     const out = current.parts.join('');
     entry.stdout = current.size > cap ? out + '\n...[truncated]' : out;
     current = null;

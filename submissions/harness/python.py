@@ -16,6 +16,7 @@ def _cm_main(raw):
     import io
     import json
     import os
+    import resource
     import signal
     import time
     import traceback
@@ -114,6 +115,8 @@ def _cm_main(raw):
             _cm_sys.stdout = real_stdout
         entry["time_ms"] = round((time.process_time() - cpu_started) * 1000.0, 3)
         entry["stdout"] = buf.text()
+        # Peak resident set of the process so far (KiB on Linux): memory shown per test.
+        entry["memory_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         results.append(entry)
         # Progress on stderr: if the whole run is killed, finished tests keep their results.
         emit(2, "\n" + sentinel + ":" + json.dumps(entry) + "\n")

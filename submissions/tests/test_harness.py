@@ -86,7 +86,9 @@ def test_results_are_judged_server_side_with_the_comparison_mode():
     assert [o.verdict for o in outcomes] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.WRONG_ANSWER,
                                              Verdict.ACCEPTED]
     assert outcomes[2].actual == "[0, 0]"
-    assert outcomes[0].time_ms == 2
+    assert outcomes[0].time_ms == 2 and outcomes[0].memory_kb is None
+    (with_memory,) = parse_harness_output(_job(), program, _stdout([_entry(0, value=[0, 1], memory_kb=5120)]))
+    assert with_memory.memory_kb == 5120
 
 
 def test_statuses_map_to_verdicts_and_slow_ok_results_are_time_limits():

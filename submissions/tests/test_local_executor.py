@@ -101,6 +101,7 @@ def test_student_prints_are_captured_per_test_and_truncated():
     report = _two_sum(code)
     assert report.verdict == Verdict.ACCEPTED
     assert report.tests[0].stdout == "n = 4\n\n"
+    assert all(1000 < t.memory_kb < 256 * 1024 for t in report.tests)
     assert report.tests[2].stdout.startswith("n = 2\nxxxx") and "[truncated]" in report.tests[2].stdout
     assert len(report.tests[2].stdout) < 4200
 

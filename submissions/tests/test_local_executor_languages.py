@@ -235,6 +235,8 @@ def test_student_prints_are_captured_per_test_and_do_not_break_results(language)
     assert report.verdict == Verdict.ACCEPTED
     assert report.tests[0].stdout.startswith("looking at 4")
     assert report.tests[1].stdout.startswith("looking at 3")
+    # Peak resident set as the harness saw it: more than nothing, less than the limit.
+    assert all(1000 < t.memory_kb < 256 * 1024 for t in report.tests)
 
 
 DEPTH = {"function": "depth", "params": [{"name": "n", "type": "int"}], "returns": "int"}
