@@ -79,6 +79,15 @@ def _cm_main(raw):
     finally:
         _cm_sys.stdout = real_stdout
     fn = namespace.get(_CM_FUNCTION)
+    if not callable(fn) and isinstance(namespace.get("Solution"), type):
+        # Code pasted from LeetCode: a method of class Solution, snake_case or camelCase.
+        head, *rest = _CM_FUNCTION.split("_")
+        camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+        for name in (_CM_FUNCTION, camel):
+            method = getattr(namespace["Solution"], name, None)
+            if callable(method):
+                fn = lambda *args, _name=name: getattr(namespace["Solution"](), _name)(*args)
+                break
     if load_error is None and not callable(fn):
         load_error = "function " + _CM_FUNCTION + " is not defined"
     results = []

@@ -207,3 +207,11 @@ def test_all_slots_busy_is_retryable(settings, tmp_path):
     settings.SANDBOX_SLOT_WAIT_SECONDS = 0.2
     with acquire_slot(), pytest.raises(RetryableExecutorError, match="slots stayed busy"):
         _two_sum(CORRECT)
+
+
+def test_a_leetcode_style_solution_class_is_accepted_too():
+    code = ("class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n"
+            "        for i, v in enumerate(nums):\n            if target - v in seen:\n"
+            "                return [seen[target - v], i]\n            seen[v] = i\n")
+    report = _two_sum(code)
+    assert report.verdict == Verdict.ACCEPTED, [t.message for t in report.tests]
