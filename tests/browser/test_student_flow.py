@@ -198,6 +198,11 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     assert by_id["chart-calls"] > 0, charts  # this journey's executions and mentor turns
     assert staff.locator("canvas").count() >= 6
     shots.take(staff, "staff-cost-dashboard")
+    # Staff see what a mentor turn cost.
+    staff.goto("/problems/two-sum/")
+    staff.fill("#mentor-text", "Give me a hint for this problem")
+    staff.get_by_role("button", name="Ask the mentor").click()
+    expect(staff.locator("#mentor-log .msg.mentor .cost").last).to_contain_text(re.compile(r"cost \$\d"))
     staff.goto("/admin/costs/calculator/")
     expect(staff.locator("body")).to_contain_text(re.compile(r"calculator", re.I))
     shots.take(staff, "staff-cost-calculator")
