@@ -41,7 +41,8 @@ class Shots:
         self.base_url = base_url
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(self, page, name: str) -> None:
+    def take(self, page, name: str, *, fits_phone: bool = True) -> None:
+        """`fits_phone`: at 390 px nothing may widen the page (wide parts scroll inside themselves)."""
         page.evaluate("window.scrollTo(0, 0)")  # sticky panes sit where the viewport is
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
         phone = self.browser.new_context(viewport=PHONE, storage_state=page.context.storage_state(),
@@ -51,6 +52,9 @@ class Shots:
             other.goto(page.url)
             other.wait_for_load_state("networkidle")
             other.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+            if fits_phone:
+                width = other.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], f"{name}: page is {width}px wide at phone width"
         finally:
             phone.close()
 

@@ -197,7 +197,7 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     by_id = {c["id"]: c["points"] for c in charts}
     assert by_id["chart-calls"] > 0, charts  # this journey's executions and mentor turns
     assert staff.locator("canvas").count() >= 6
-    shots.take(staff, "staff-cost-dashboard")
+    shots.take(staff, "staff-cost-dashboard", fits_phone=False)  # Django admin layout
     # Staff see what a mentor turn cost.
     staff.goto("/problems/two-sum/")
     staff.fill("#mentor-text", "Give me a hint for this problem")
@@ -205,4 +205,4 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     expect(staff.locator("#mentor-log .msg.mentor .cost").last).to_contain_text(re.compile(r"cost \$\d"))
     staff.goto("/admin/costs/calculator/")
     expect(staff.locator("body")).to_contain_text(re.compile(r"calculator", re.I))
-    shots.take(staff, "staff-cost-calculator")
+    shots.take(staff, "staff-cost-calculator", fits_phone=False)
