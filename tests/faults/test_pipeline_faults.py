@@ -292,3 +292,43 @@ def test_judge0_down_ends_as_system_error_then_next_submission_works(worker, jud
         assert sub.verdict == "accepted"
     finally:
         back.stop()
+
+
+def test_disk_full_while_writing_the_result_is_recovered(worker, judge0):
+    """PostgreSQL refuses the result write once with SQLSTATE 53100 disk_full (a trigger;
+    the sequence makes it fire once, since nextval survives the rollback)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE SEQUENCE fault_disk_full_seq;
+            CREATE FUNCTION fault_disk_full() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.status = 'finished' AND nextval('fault_disk_full_seq') <= 1 THEN
+                RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER fault_disk_full BEFORE UPDATE ON submissions_submission
+              FOR EACH ROW EXECUTE FUNCTION fault_disk_full();
+        """)
+    try:
+        user, problem = UserFactory(), make_stdio_problem()
+        sub_id = submit(user, problem, variant(201))
+        try:
+            (sub,) = wait_finished([sub_id], worker, timeout=10)
+        except AssertionError:
+            # The failed write left it `running`/`queued`; the sweep sends it again.
+            assert Submission.objects.get(pk=sub_id).status != Status.FINISHED
+            services.requeue_stuck_submissions(now=timezone.now() + timedelta(minutes=10))
+            (sub,) = wait_finished([sub_id], worker)
+        assert sub.verdict == "accepted"
+        assert ProblemProgress.objects.get(user=user, problem=problem).attempts == 1
+        assert len([s for s, layer in ledger(sub_id) if layer == "none" and s == "ok"]) <= 2
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_value FROM fault_disk_full_seq")
+            assert cursor.fetchone()[0] >= 1  # the fault really fired
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS fault_disk_full ON submissions_submission; "
+                           "DROP FUNCTION IF EXISTS fault_disk_full(); DROP SEQUENCE IF EXISTS fault_disk_full_seq;")
