@@ -89,7 +89,8 @@ def worth_caching(*, model: str, tokens: int) -> tuple[bool, str]:
     p_in, p_cached, p_store = rate(Unit.INPUT_TOKEN), rate(Unit.CACHED_TOKEN), rate(Unit.CACHE_STORAGE_TOKEN_HOUR)
     hours = Decimal(settings.MENTOR_CACHE_TTL_SECONDS) / Decimal(3600)
     observed = ApiCall.objects.filter(
-        provider="gemini", operation="generate", model=model, created_at__gte=timezone.now() - timedelta(hours=1)
+        provider="gemini", operation="generate", model=model, cache_layer="none",
+        created_at__gte=timezone.now() - timedelta(hours=1),
     ).count()
     per_hour = max(Decimal(observed), Decimal(str(settings.MENTOR_CACHE_EXPECTED_READS_PER_HOUR)))
     reads = per_hour * hours

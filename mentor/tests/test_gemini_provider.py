@@ -12,6 +12,7 @@ from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from costs.models import ApiCall
+from costs.tests.factories import ApiCallFactory
 from mentor import services
 from mentor.models import ContextCache, Layer
 from submissions.models import Submission
@@ -127,6 +128,18 @@ def test_not_worth_caching_without_expected_reads(gemini, settings):
     user = UserFactory()
     services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a heap?")
     assert gemini.calls("cache.create") == []
+
+
+@pytest.mark.django_db
+def test_cache_hits_in_the_ledger_are_not_counted_as_expected_reads(gemini, settings):
+    # Response-cache hits carry the model's name but never read a context cache.
+    settings.MENTOR_CACHE_EXPECTED_READS_PER_HOUR = 0.0
+    for model in (settings.MENTOR_CHEAP_MODEL, settings.MENTOR_STRONG_MODEL):
+        ApiCallFactory.create_batch(200, model=model, cache_layer="response", cost_usd=Decimal(0))
+    user = UserFactory()
+    services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a heap?")
+    assert gemini.calls("cache.create") == []
+    assert gemini.calls("generateContent"), "the model still answered"
 
 
 @pytest.mark.django_db
