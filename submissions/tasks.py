@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 
 from . import services
 from .executors.base import RetryableExecutorError
@@ -28,6 +29,17 @@ def judge_submission(self, submission_id: int) -> str:
         countdown = retry_countdown(self.request.retries)
         logger.info("submission %s: executor busy (%s); retry %s in %.1fs", submission_id, exc,
                     self.request.retries + 1, countdown)
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        raise self.retry(exc=exc, countdown=countdown, queue=queue)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (restart, failover, dropped backend): try again soon on a
+        # fresh connection. Past the retries the periodic sweep is the safety net.
+        connection.close()
+        if self.request.retries >= settings.SUBMISSION_MAX_RETRIES:
+            raise
+        countdown = retry_countdown(self.request.retries)
+        logger.warning("submission %s: database error (%s); retry %s in %.1fs", submission_id,
+                       exc.__class__.__name__, self.request.retries + 1, countdown)
         queue = (self.request.delivery_info or {}).get("routing_key") or None
         raise self.retry(exc=exc, countdown=countdown, queue=queue)
     if result is None:

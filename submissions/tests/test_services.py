@@ -269,3 +269,29 @@ def test_a_deleted_submission_is_nothing_to_judge(judge0_executor):
     sub_id = sub.pk
     sub.delete()
     assert services.judge_submission(submission_id=sub_id, executor=judge0_executor) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_retries_on_a_dropped_database_connection(judge0, settings):
+    """PostgreSQL drops the worker's connection (restart, failover): the task retries on a
+    fresh connection instead of failing and waiting for the sweep."""
+    import psycopg
+    from django.db import connection
+
+    from submissions.tasks import judge_submission as judge_task
+
+    settings.EXECUTOR_BACKEND = "judge0"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    submission = _submit(UserFactory(), make_stdio_problem(), SUM_OK)
+    pid = connection.cursor().connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(host=params.get("host"), port=params.get("port"), user=params.get("user"),
+                         dbname="postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    outcome = judge_task.apply(args=[submission.pk])
+
+    assert outcome.successful(), outcome.traceback
+    assert outcome.result == "accepted"
+    submission.refresh_from_db()
+    assert submission.status == Status.FINISHED and submission.verdict == "accepted"
