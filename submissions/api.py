@@ -81,14 +81,15 @@ def submission_out(sub: Submission, *, request, detail: bool) -> dict:
         # Staff reading another user's submission see everything (support); owners see
         # hidden tests as pass/fail and time only.
         full = request.user.is_staff and sub.user_id != request.user.pk
-        failed = next((t for t in sub.tests if not t["passed"]), None)
+        tests = selectors.per_test_results(submission=sub)
+        failed = next((t for t in tests if not t["passed"]), None)
         data.update({
             "code": sub.code,
             "stdin": sub.stdin,
             "executor": sub.executor,
             "compile_output": sub.compile_output,
             "error_message": sub.error_message,
-            "tests": [_test_out(t, full=full) for t in sub.tests],
+            "tests": [_test_out(t, full=full) for t in tests],
             "failed_test": {"index": failed["index"], "sample": failed["sample"]} if failed else None,
         })
         if full:

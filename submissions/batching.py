@@ -56,7 +56,9 @@ class BatchingJudge0Executor:
         # One shared poll per interval serves every waiting submission.
         self.poll_interval = poll_interval
 
-    def run(self, job: Job) -> ExecutionReport:
+    def run(self, job: Job, *, on_test=None) -> ExecutionReport:
+        # Tests of many submissions share batches and one poll loop: results arrive together,
+        # so there is no per-test progress to report here.
         if job.kind != "stdio" or not job.tests:
             return self.inner.run(job)
         started = time.monotonic()

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 
 from problems.models import Problem
 
-from .models import Submission
+from . import progress
+from .models import Status, Submission
 
 
 def published_problem(*, slug: str) -> Problem | None:
@@ -25,3 +26,11 @@ def submission_for(*, user, submission_id: int) -> Submission | None:
     if not user.is_staff:
         qs = qs.filter(user=user)
     return qs.filter(pk=submission_id).first()
+
+
+def per_test_results(*, submission: Submission) -> list[dict]:
+    """The per-test results: final once finished, else those known so far (stdio problems
+    report each test as it finishes; see submissions/progress.py)."""
+    if submission.status == Status.FINISHED:
+        return submission.tests
+    return progress.tests_so_far(submission_id=submission.pk)

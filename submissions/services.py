@@ -24,7 +24,7 @@ from costs.models import CacheLayer, CallStatus
 from costs.pricing import Usage
 from costs.services import BudgetExceeded, check_budget, record_call
 
-from . import result_cache, single_flight
+from . import progress, result_cache, single_flight
 from .executors.base import (
     ExecutionReport,
     ExecutorError,
@@ -359,9 +359,13 @@ def _execute(submission: Submission, job: Job, executor=None) -> dict:
         payload["executor"] = executor.name
         return payload
 
+    def on_test(outcome) -> None:
+        test = payload_from_report(ExecutionReport(verdict=outcome.verdict, tests=[outcome]), job)["tests"][0]
+        progress.publish(submission_id=submission.pk, test=test)
+
     started = time.monotonic()
     try:
-        report = executor.run(job)
+        report = executor.run(job, on_test=on_test)
     except RetryableExecutorError as exc:
         record_call(**common, status=CallStatus.ERROR, error=str(exc), usage=_spent(exc),
                     latency_ms=getattr(exc, "latency_ms", None) or int((time.monotonic() - started) * 1000))
@@ -501,6 +505,7 @@ def _finish(submission: Submission, payload: dict, *, cache_hit: bool, bookkeepi
             )
             sub.progress_recorded = True
         sub.save()
+    progress.clear(submission_id=sub.pk)
     return sub
 
 

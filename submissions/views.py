@@ -36,7 +36,7 @@ def result_context(submission, *, viewer) -> dict:
     except for staff reading another user's submission (support)."""
     full = viewer.is_staff and submission.user_id != viewer.pk
     tests = []
-    for test in submission.tests:
+    for test in selectors.per_test_results(submission=submission):
         shown = dict(test)
         shown["visible"] = full or test.get("sample", False)
         shown["verdict_label"] = VERDICT_LABELS.get(test.get("verdict") or "", "")

@@ -9,6 +9,7 @@ Retryable infrastructure failures (Judge0 429/503, connection errors) raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -107,10 +108,15 @@ class ExecutionReport:
         return max(mems) if mems else None
 
 
+# Called with each test's outcome as soon as it is known (stdio problems, one execution
+# per test) so the student watches verdicts arrive; function problems report all at once.
+OnTest = Callable[[TestOutcome], None]
+
+
 class Executor(Protocol):
     name: str
 
-    def run(self, job: Job) -> ExecutionReport: ...
+    def run(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport: ...
 
 
 def overall_verdict(outcomes: list[TestOutcome]) -> str:

@@ -23,7 +23,7 @@ import math
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 import requests
@@ -41,6 +41,7 @@ from .base import (
     ExecutionReport,
     ExecutorError,
     Job,
+    OnTest,
     RetryableExecutorError,
     TestOutcome,
     TestSpec,
@@ -428,6 +429,24 @@ class _Plan:
 STARTUP_ALLOWANCE_S = {"java": 1.0, "javascript": 0.5, "python": 0.3, "cpp": 0.1}
 
 
+class _FinalResults(dict):
+    """token -> final result; tells `on_final` of each new one (live per-test progress)."""
+
+    def __init__(self, on_final=None):
+        super().__init__()
+        self.on_final = on_final
+
+    def __setitem__(self, token, result) -> None:
+        new = token not in self
+        super().__setitem__(token, result)
+        if new and self.on_final:
+            self.on_final(token, result)
+
+    def update(self, other) -> None:
+        for token, result in dict(other).items():
+            self[token] = result
+
+
 class Judge0Executor:
     """`Executor` over Judge0 CE. One instance may serve many runs (a client per run)."""
 
@@ -453,7 +472,7 @@ class Judge0Executor:
         self.use_callbacks = use_callbacks
 
     # --- entry point -------------------------------------------------------------
-    def run(self, job: Job) -> ExecutionReport:
+    def run(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
         started = time.monotonic()
         client = self.client_factory()
         counters = {"executions": 0}
@@ -461,7 +480,7 @@ class Judge0Executor:
             if job.kind == "function":
                 report = self._run_function(client, job, counters)
             else:
-                report = self._run_stdio(client, job, counters)
+                report = self._run_stdio(client, job, counters, on_test=on_test)
         except ExecutorError as exc:
             # The pipeline ledgers failed attempts too: what they spent rides on the error.
             exc.http_requests = client.http_requests
@@ -600,7 +619,8 @@ class Judge0Executor:
             callback_url=callback,
         )
 
-    def _run_stdio(self, client: Judge0Client, job: Job, counters: dict) -> ExecutionReport:
+    def _run_stdio(self, client: Judge0Client, job: Job, counters: dict, *,
+                   on_test: OnTest | None = None) -> ExecutionReport:
         if not job.tests:
             return ExecutionReport(verdict=Verdict.ACCEPTED, tests=[])
         plan = self.plan(job, tests_per_submission=1)
@@ -608,7 +628,15 @@ class Judge0Executor:
         requests_ = [self.stdio_request(job, t, plan=plan, callback=cb_url) for t in job.tests]
         tokens = client.create_batch(requests_)
         counters["executions"] += len(tokens)
-        results = self.wait_for(client, tokens, nonce=nonce)
+        on_final = None
+        if on_test:
+            by_token = dict(zip(tokens, job.tests))
+
+            def on_final(token: str, result: SubmissionResult) -> None:
+                single = replace(job, tests=(by_token[token],))
+                on_test(self.stdio_report(single, [result], plan=plan).tests[0])
+
+        results = self.wait_for(client, tokens, nonce=nonce, on_final=on_final)
         return self.stdio_report(job, results, plan=plan)
 
     def stdio_report(self, job: Job, results: list[SubmissionResult], *, plan: _Plan) -> ExecutionReport:
@@ -642,13 +670,15 @@ class Judge0Executor:
         )
 
     # --- polling ----------------------------------------------------------------------
-    def wait_for(self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None) -> list[SubmissionResult]:
+    def wait_for(self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None,
+                 on_final=None) -> list[SubmissionResult]:
         """Final results for `tokens` (in order): callback results from the cache first, then
         batch polls with backoff until no status is 1/2. Past the deadline ->
-        RetryableExecutorError (the run is re-queued; Judge0 may just be saturated)."""
+        RetryableExecutorError (the run is re-queued; Judge0 may just be saturated).
+        `on_final(token, result)` is told of each result as it becomes final."""
         from django.core.cache import cache
 
-        final: dict[str, SubmissionResult] = {}
+        final = _FinalResults(on_final)
         deadline = time.monotonic() + self.poll_deadline
         delay = self.poll_initial
         while True:

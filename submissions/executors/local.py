@@ -30,7 +30,7 @@ from ..harness import (
     strip_progress,
 )
 from ..harness import cpp as cpp_harness
-from .base import ExecutionReport, Job, TestOutcome, Verdict, overall_verdict
+from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, overall_verdict
 from .sandbox import (
     MiB,
     SandboxLimits,
@@ -67,7 +67,7 @@ def _trim(text: str, limit: int = MESSAGE_LIMIT) -> str:
 class LocalExecutor:
     name = "local"
 
-    def run(self, job: Job) -> ExecutionReport:
+    def run(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
         started = time.monotonic()
         bwrap_path()  # refuses (ExecutorError) rather than ever running code unsandboxed
         if job.language not in FILENAMES:
@@ -75,7 +75,7 @@ class LocalExecutor:
         elif job.kind == "function":
             report = self._run_function(job)
         else:
-            report = self._run_stdio(job)
+            report = self._run_stdio(job, on_test=on_test)
         report.latency_ms = int((time.monotonic() - started) * 1000)
         report.backend = self.name
         return report
@@ -171,7 +171,7 @@ class LocalExecutor:
         return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes)
 
     # --- stdio problems: one process per test -----------------------------------------
-    def _run_stdio(self, job: Job) -> ExecutionReport:
+    def _run_stdio(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
         filename = FILENAMES[job.language]
         per_test = job.limits.time_limit_ms / 1000
         limits = self._limits(
@@ -191,6 +191,8 @@ class LocalExecutor:
                 if executions == 1 and _looks_like_syntax_error(job.language, result.stderr, result):
                     return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(result.stderr))
                 outcomes.append(_stdio_outcome(job, test, result))
+                if on_test:
+                    on_test(outcomes[-1])
         report = ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes, executions=executions)
         report.compile_output = _trim(compiled.stderr + compiled.stdout) if compiled else ""
         return report
