@@ -35,6 +35,8 @@ class ProblemFactory(factory.django.DjangoModelFactory):
 
 
 class TestCaseFactory(factory.django.DjangoModelFactory):
+    __test__ = False  # a factory, not a pytest class
+
     class Meta:
         model = TestCase
 

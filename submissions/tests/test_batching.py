@@ -1,6 +1,7 @@
 """Cross-submission batching against the Judge0 stand-in (real HTTP, real executions)."""
 
 import threading
+import time
 
 import pytest
 
@@ -33,16 +34,20 @@ def test_concurrent_submissions_share_batch_requests(batching, judge0):
         reports[n] = batching.run(stdio_job(n))
 
     threads = [threading.Thread(target=judge, args=(n,)) for n in range(10)]
+    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    elapsed = time.monotonic() - started
     assert all(r is not None and r.verdict == "accepted" for r in reports)
     stats = judge0.snapshot()
     assert stats["executions"] == 40
     assert stats["batch_creates"] <= 4  # 40 tests in batches of <= 20 (plus stragglers)
-    # Per submission, HTTP requests fall below one, and the ledger's counts add up.
-    assert stats["requests"] < 10
+    # One shared poll per interval serves all ten submissions: requests grow with the judging
+    # time, not with the number of submissions (ten pollers would send ~10x as many). On an
+    # idle machine (~1 s) that is under one request per submission.
+    assert stats["requests"] <= stats["batch_creates"] + elapsed / batching.poll_interval + 2
     assert sum(r.http_requests for r in reports) == stats["requests"]
 
 
