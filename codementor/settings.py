@@ -219,6 +219,12 @@ JUDGE0_URL = env("JUDGE0_URL", default="")
 JUDGE0_AUTH_TOKEN = env("JUDGE0_AUTH_TOKEN", default="")
 JUDGE0_RAPIDAPI_KEY = env("JUDGE0_RAPIDAPI_KEY", default="")
 JUDGE0_RAPIDAPI_HOST = env("JUDGE0_RAPIDAPI_HOST", default="judge0-ce.p.rapidapi.com")
+# Which Judge0 price rule the ledger applies: "hosted" (the "*" per-execution rule, RapidAPI)
+# or "self-hosted" (the "self-hosted" rule: the host's monthly cost per execution).
+# Unset, it is hosted, the dearer assumption; compose's self-hosted stack sets it.
+JUDGE0_PRICE_PLAN = env("JUDGE0_PRICE_PLAN", default="hosted")
+if JUDGE0_PRICE_PLAN not in ("hosted", "self-hosted"):
+    raise environ.ImproperlyConfigured(f"JUDGE0_PRICE_PLAN: 'hosted' or 'self-hosted', not {JUDGE0_PRICE_PLAN!r}")
 JUDGE0_CALLBACK_SECRET = env("JUDGE0_CALLBACK_SECRET", default="")
 JUDGE0_CALLBACK_BASE_URL = env("JUDGE0_CALLBACK_BASE_URL", default="")
 # Judge0 client tuning (docs/judge0.md). Language ids: self-hosted CE 1.13.1 defaults;

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+
 from .models import PriceRule, Unit
 
 ZERO = Decimal("0")
@@ -24,12 +26,16 @@ class Usage:
 
 
 def price_per_unit(*, provider: str, model: str, unit: str, on: date) -> Decimal:
-    """The price of one unit in force on `on`: the model's own rule, else the provider's "*" rule."""
-    rules = PriceRule.objects.filter(provider=provider, unit=unit, effective_from__lte=on, model__in=[model, "*"])
+    """The price of one unit in force on `on`: the model's own rule, else the provider's "*" rule.
+    Judge0 on the self-hosted plan (settings.JUDGE0_PRICE_PLAN) prefers the "self-hosted" rule."""
+    names = [model, "*"]
+    if provider == "judge0" and settings.JUDGE0_PRICE_PLAN == "self-hosted":
+        names.insert(0, "self-hosted")
+    rules = PriceRule.objects.filter(provider=provider, unit=unit, effective_from__lte=on, model__in=names)
     best = None
     for rule in rules:
-        # The model's own rule wins over "*"; among equals the latest effective date wins.
-        rank = (rule.model != "*", rule.effective_from)
+        # Earlier names win (plan, model, "*"); among equals the latest effective date wins.
+        rank = (-names.index(rule.model), rule.effective_from)
         if best is None or rank > best[0]:
             best = (rank, rule)
     return best[1].price_per_unit if best else ZERO

@@ -84,6 +84,7 @@ def test_app_services_are_wired_to_their_backends(compose):
         assert env["JUDGE0_URL"] == "http://judge0-server:2358"
         assert env["JUDGE0_AUTH_TOKEN"] == "j0-token"
         assert env["DEBUG"] == "false"
+        assert env["JUDGE0_PRICE_PLAN"] == "self-hosted"  # the ledger prices the stack's own Judge0
     # The Judge0 server requires the same token the app sends.
     assert services["judge0-server"]["environment"]["AUTHN_TOKEN"] == "j0-token"
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])

@@ -55,3 +55,18 @@ def test_model_rule_beats_wildcard_and_cache_hit_costs_nothing():
     assert hit.executions == 0
     assert hit.baseline_executions == 8
     assert hit.baseline_cost_usd == Decimal("0.008")
+
+
+@pytest.mark.parametrize(("plan", "expected"), [("hosted", Decimal("0.0010")), ("self-hosted", Decimal("0.00008"))])
+def test_judge0_price_plan_picks_the_seeded_hosted_or_self_hosted_rule(settings, plan, expected):
+    # Seeded rules (migration 0002): "*" = hosted $0.0005/execution, "self-hosted" = $0.00004.
+    settings.JUDGE0_PRICE_PLAN = plan
+    call = record_call(provider="judge0", operation="execute", feature="submission", model="cpp",
+                       usage=Usage(executions=2, http_requests=2), baseline_usage=Usage(executions=10))
+    assert call.model == "cpp"  # the ledger still says which language ran
+    assert call.cost_usd == expected
+    assert call.baseline_cost_usd == expected * 5
+    # The plan is Judge0's alone: the local sandbox keeps its worker-CPU rule ($0.00004).
+    local = record_call(provider="local_sandbox", operation="execute", feature="submission", model="cpp",
+                        usage=Usage(executions=2))
+    assert local.cost_usd == Decimal("0.00008")
