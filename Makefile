@@ -21,7 +21,7 @@ run: venv
 	mkdir -p var
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py load_problems
-	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Lint + the whole suite on the local PostgreSQL and Redis (see codementor/settings_test.py).

@@ -37,3 +37,10 @@ def test_seed_demo_is_idempotent_and_follows_password_changes(settings):
     assert authenticate(username="demo", password="demo-pass-2") is not None
     assert authenticate(username="demo", password="demo-pass-1") is None
     assert User.objects.count() == 2
+
+
+def test_seed_demo_prints_the_address_make_run_serves_on():
+    out = io.StringIO()
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:8765/", stdout=out)
+    assert "http://127.0.0.1:8765/accounts/login/ as demo" in out.getvalue()
+    assert "http://127.0.0.1:8000/accounts/login/" in seed()  # the default of `make run`

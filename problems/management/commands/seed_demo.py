@@ -7,6 +7,9 @@ from django.db import transaction
 class Command(BaseCommand):
     help = "Create or update the demo student `demo` and the staff superuser `admin` (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the server will listen")
+
     @transaction.atomic
     def handle(self, *args, **options):
         User = get_user_model()  # noqa: N806
@@ -24,7 +27,8 @@ class Command(BaseCommand):
                 user.set_password(password)
             user.save()
             self.stdout.write(f"{'Created' if created else 'Updated'} {username}")
+        base = options["base_url"].rstrip("/")
         self.stdout.write(self.style.SUCCESS(
-            f"Log in at http://127.0.0.1:8000/accounts/login/ as demo / {settings.DEMO_PASSWORD} (student)\n"
-            f"Admin at http://127.0.0.1:8000/admin/ as admin / {settings.ADMIN_PASSWORD} (staff)"
+            f"Log in at {base}/accounts/login/ as demo / {settings.DEMO_PASSWORD} (student)\n"
+            f"Admin at {base}/admin/ as admin / {settings.ADMIN_PASSWORD} (staff)"
         ))
