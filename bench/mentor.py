@@ -121,17 +121,19 @@ def run(mode: str, scripts, problem, gemini, settings) -> dict:
     started_at = time.time()
     latencies = defaultdict(list)
     layers = Counter()
+    tools_per_turn = []  # (kind, tools the turn called), in script order: the quality check
     wall = time.monotonic()
     try:
         for n, script in enumerate(scripts):
             user = UserFactory(username=f"{mode}-student-{n}")
             conversation = services.start_conversation(user=user, problem=problem)
-            for _kind, text, code in script:
+            for kind, text, code in script:
                 t0 = time.monotonic()
                 reply = services.ask(user=user, conversation=conversation, text=text, code=code,
                                      language="python" if code else None)
                 ms = (time.monotonic() - t0) * 1000
                 layers[reply.layer] += 1
+                tools_per_turn.append((kind, tuple(sorted(_tool_names(reply.tools_used)))))
                 latencies[reply.layer if not reply.tools_used else f"{reply.layer}+tools"].append(ms)
     finally:
         for k, v in saved.items():
@@ -152,7 +154,25 @@ def run(mode: str, scripts, problem, gemini, settings) -> dict:
     return {
         "mode": mode, "turns": turns, "cost": agg["cost"] or Decimal(0), "http": http, "by_op": by_op,
         "layers": dict(layers), "latencies": latencies, "tokens": tokens, "wall": wall,
+        "tools_per_turn": tools_per_turn,
     }
+
+
+def _tool_names(tools_used) -> list[str]:
+    return [t["name"] if isinstance(t, dict) else str(t) for t in tools_used or []]
+
+
+def compare_tool_use(naive: dict, optimized: dict) -> None:
+    """Quality check: the optimized path must call the same tools on the same turns as the
+    naive one (the cheap layers may only take turns that need no tool)."""
+    pairs = list(zip(naive["tools_per_turn"], optimized["tools_per_turn"]))
+    same = sum(1 for a, b in pairs if a == b)
+    with_tools = sum(1 for a, _ in pairs if a[1])
+    print(f"\ntool use, turn by turn: identical in {same} of {len(pairs)} turns "
+          f"({with_tools} naive turns called a tool)")
+    differing = Counter((a[0], a[1], b[1]) for a, b in pairs if a != b)
+    for (kind, naive_tools, opt_tools), n in differing.most_common():
+        print(f"  differs: {n} x {kind}: naive {list(naive_tools)} vs optimized {list(opt_tools)}")
 
 
 def main() -> None:
@@ -224,6 +244,7 @@ def main() -> None:
             print(f"  latency {layer:>22}: n={len(values):4d} p50 {statistics.median(values):7.1f} ms "
                   f"p95 {percentile(values, 0.95):7.1f} ms")
     naive, opt = results
+    compare_tool_use(naive, opt)
     print(f"\ncost reduction: {(1 - opt['per_1k'] / naive['per_1k']) * 100:.1f}% "
           f"(${naive['per_1k']:.4f} -> ${opt['per_1k']:.4f} per 1,000 turns)")
 
