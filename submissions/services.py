@@ -94,12 +94,25 @@ def submit_code(*, user, problem, language: str, code: str, mode: str, stdin: st
     if errors:
         raise SubmissionRejected(errors)
 
+    answered = {}
+
+    def after_commit() -> None:
+        done = None
+        try:
+            done = finish_from_cache(submission_id=submission.pk)
+        except Exception:  # the worker path below is the robust one; never fail the request here
+            logger.exception("submission %s: result-cache fast path failed; queueing it", submission.pk)
+        if done is None:
+            enqueue_judging(submission_id=submission.pk)
+        else:
+            answered["submission"] = done
+
     with transaction.atomic():
         submission = Submission.objects.create(
             user=user, problem=problem, language=language, code=code, mode=mode, stdin=stdin
         )
-        transaction.on_commit(lambda: enqueue_judging(submission_id=submission.pk))
-    return submission
+        transaction.on_commit(after_commit)
+    return answered.get("submission", submission)
 
 
 def _function_input_error(problem, stdin: str) -> str:
@@ -117,6 +130,33 @@ def _function_input_error(problem, stdin: str) -> str:
     if missing or unknown:
         return f"Custom input needs exactly the arguments {', '.join(names)}."
     return ""
+
+
+def finish_from_cache(*, submission_id: int) -> Submission | None:
+    """Finish a just-committed submission from the result cache inside the web request, so
+    a duplicate never waits in the queue behind executions (and costs no broker hop).
+    None on a miss: the worker judges it as usual. Same claim lock, key and ledger row as
+    the worker's cache hit."""
+    if not settings.SUBMISSION_PIPELINE_OPTIMIZED:
+        return None
+    started, claimed_at = time.monotonic(), timezone.now()
+    with _judging_claim(submission_id) as claimed:
+        if not claimed:
+            return None
+        submission = (Submission.objects.select_related("problem", "user")
+                      .filter(pk=submission_id, status=Status.QUEUED, is_rejudge=False).first())
+        if submission is None:
+            return None
+        job = build_job(submission)
+        if not job.tests:
+            return None
+        key = result_cache.content_key(problem=submission.problem, job=job, mode=submission.mode,
+                                       stdin=submission.stdin)
+        payload = result_cache.get(key)
+        if payload is None:
+            return None
+        submission.content_key, submission.started_at = key, claimed_at
+        return _served(submission, job, key, payload, CacheLayer.RESULT, started)
 
 
 def enqueue_judging(*, submission_id: int) -> bool:
@@ -485,6 +525,7 @@ def _finish(submission: Submission, payload: dict, *, cache_hit: bool, bookkeepi
         if bookkeeping:
             bookkeeping()
         now = timezone.now()
+        sub.started_at = sub.started_at or submission.started_at or now
         if submission.content_key:
             sub.content_key = submission.content_key
         sub.status = Status.FINISHED

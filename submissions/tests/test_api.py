@@ -176,3 +176,40 @@ class TestReadPermissions:
         assert "tests" not in body["results"][0]
         assert client_for(other).get(URL).json()["count"] == 1
         assert client_for(staff).get(URL).json()["count"] == 0  # staff browse everyone's in admin
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: on_commit runs inside the request
+class TestDuplicateAnsweredAtSubmit:
+    """A program already judged is answered from the result cache inside the POST: the 201
+    already carries the verdict, nothing is queued, the ledger has a cost-0 hit."""
+
+    def test_second_identical_submit_is_finished_in_the_201(self, judge0, settings):
+        from costs.models import ApiCall
+
+        settings.EXECUTOR_BACKEND = "judge0"
+        problem = make_stdio_problem()
+        payload = {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "submit"}
+        first = client_for(UserFactory()).post(URL, payload, format="json")  # a miss: judged by the eager task
+        assert first.json()["cache_hit"] is False
+        executions = judge0.snapshot()["executions"]
+
+        second = client_for(UserFactory()).post(URL, {**payload, "code": SUM_OK + "\n# done\n"}, format="json")
+
+        body = second.json()
+        assert second.status_code == 201
+        assert body["status"] == "finished" and body["verdict"] == "accepted" and body["cache_hit"] is True
+        assert judge0.snapshot()["executions"] == executions
+        hit = ApiCall.objects.get(reference=f"submission:{body['id']}")
+        assert hit.cache_layer == "result" and hit.cost_usd == 0 and hit.executions == 0
+        sub = Submission.objects.get(pk=body["id"])
+        assert sub.enqueued_at is None  # never sent to the broker
+        assert sub.started_at is not None and sub.started_at <= sub.finished_at
+
+    def test_a_miss_is_queued_as_before(self, judge0, settings):
+        settings.EXECUTOR_BACKEND = "judge0"
+        problem = make_stdio_problem()
+        response = client_for(UserFactory()).post(
+            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "run"}, format="json")
+        assert response.json()["cache_hit"] is False
+        sub = Submission.objects.get()
+        assert sub.enqueued_at is not None and sub.status == Status.FINISHED  # sent; the eager task judged it
