@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors
+from . import public_cache, selectors
 from .models import Difficulty, Problem
 
 
@@ -102,7 +102,8 @@ class ProblemListApi(ListAPIView):
         summary="Published problems (filters, search, pagination). Unknown parameters answer 400.",
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        build = super().get
+        return public_cache.serve(request, lambda: build(request, *args, **kwargs))
 
 
 class ProblemDetailApi(APIView):
@@ -129,6 +130,9 @@ class ProblemDetailApi(APIView):
     @extend_schema(operation_id="problems_retrieve", responses=OutputSerializer,
                    summary="One published problem: statement, signature, starter code, samples only.")
     def get(self, request, slug: str):
+        return public_cache.serve(request, lambda: self._answer(slug))
+
+    def _answer(self, slug: str) -> Response:
         problem = selectors.published_problem(slug=slug)
         data = {
             "slug": problem.slug,

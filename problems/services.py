@@ -13,6 +13,7 @@ from django.db.models import F
 
 from codementor.api_errors import DomainError
 
+from . import public_cache
 from .markdown import render_statement
 from .models import DailyActivity, Problem, ProblemProgress, TestCase, Topic
 from .packfile import TOPIC_NAMES, PackError, PackProblem, read_pack_bytes
@@ -76,6 +77,7 @@ def _pack_rows(pack_problem: PackProblem) -> list[dict]:
 def _replace_tests(problem: Problem, rows: Sequence[dict]) -> None:
     problem.test_cases.all().delete()
     TestCase.objects.bulk_create(TestCase(problem=problem, **row) for row in rows)
+    public_cache.bump()  # bulk_create sends no post_save
 
 
 # --- topics ------------------------------------------------------------------------
