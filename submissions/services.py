@@ -546,7 +546,8 @@ def _finish(submission: Submission, payload: dict, *, cache_hit: bool, bookkeepi
             )
             sub.progress_recorded = True
         sub.save()
-    progress.clear(submission_id=sub.pk)
+    if not cache_hit:  # only an execution of its own publishes live progress
+        progress.clear(submission_id=sub.pk)
     return sub
 
 
