@@ -26,6 +26,14 @@ CORRECT = (
     "    return []\n"
 )
 WRONG = "def two_sum(nums, target):\n    return [0, 1]\n"
+# Correct, but slow on every test but the first sample, so the page can be seen mid-judging.
+SLOW_A_PLUS_B = (
+    "import sys, time\n"
+    "a, b = map(int, sys.stdin.read().split())\n"
+    "if (a, b) != (2, 3):\n"
+    "    time.sleep(0.3)\n"
+    "print(a + b)\n"
+)
 
 
 @pytest.fixture
@@ -159,6 +167,17 @@ def test_student_journey(catalog, celery_worker_process, live_server, new_page, 
     expect(page.locator("#solved-easy")).to_contain_text("1")
     expect(page.locator("#recent-submissions")).to_contain_text("Accepted")
     shots.take(page, "dashboard")
+
+    # A stdio problem runs one process per test: results arrive test by test while judging.
+    page.goto("/problems/a-plus-b/")
+    expect(page.locator(".cm-editor")).to_be_visible()
+    set_code(page, SLOW_A_PLUS_B)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#pending-tests")).to_contain_text(re.compile(r"[1-9]\d* of \d+ tests done"),
+                                                          timeout=30_000)
+    expect(page.locator("#result ol.tests.live li").first).to_contain_text("Sample 1: passed")
+    shots.take(page, "workspace-live-tests")
+    wait_verdict(page, "Accepted")
 
     # Profile: token hidden until asked for, curl example.
     page.goto("/accounts/profile/")
