@@ -16,6 +16,15 @@ def retry_countdown(retries: int) -> float:
     return min(settings.SUBMISSION_RETRY_BACKOFF * (2**retries), settings.SUBMISSION_RETRY_BACKOFF_MAX)
 
 
+def _retry_later(task, exc: Exception, submission_id: int, *, why: str, level: int = logging.INFO):
+    """The Retry to raise: backoff by attempt, on the queue the task came from."""
+    countdown = retry_countdown(task.request.retries)
+    logger.log(level, "submission %s: %s; retry %s in %.1fs", submission_id, why, task.request.retries + 1,
+               countdown)
+    queue = (task.request.delivery_info or {}).get("routing_key") or None
+    return task.retry(exc=exc, countdown=countdown, queue=queue)
+
+
 @shared_task(bind=True, name="submissions.judge_submission", acks_late=True, reject_on_worker_lost=True,
              max_retries=None)
 def judge_submission(self, submission_id: int) -> str:
@@ -26,22 +35,15 @@ def judge_submission(self, submission_id: int) -> str:
         if self.request.retries >= settings.SUBMISSION_MAX_RETRIES:
             services.fail_submission(submission_id=submission_id, reason=f"executor unavailable: {exc}")
             return "system_error"
-        countdown = retry_countdown(self.request.retries)
-        logger.info("submission %s: executor busy (%s); retry %s in %.1fs", submission_id, exc,
-                    self.request.retries + 1, countdown)
-        queue = (self.request.delivery_info or {}).get("routing_key") or None
-        raise self.retry(exc=exc, countdown=countdown, queue=queue)
+        raise _retry_later(self, exc, submission_id, why=f"executor busy ({exc})") from exc
     except (OperationalError, InterfaceError) as exc:
         # The database went away (restart, failover, dropped backend): try again soon on a
         # fresh connection. Past the retries the periodic sweep is the safety net.
         connection.close()
         if self.request.retries >= settings.SUBMISSION_MAX_RETRIES:
             raise
-        countdown = retry_countdown(self.request.retries)
-        logger.warning("submission %s: database error (%s); retry %s in %.1fs", submission_id,
-                       exc.__class__.__name__, self.request.retries + 1, countdown)
-        queue = (self.request.delivery_info or {}).get("routing_key") or None
-        raise self.retry(exc=exc, countdown=countdown, queue=queue)
+        raise _retry_later(self, exc, submission_id, why=f"database error ({exc.__class__.__name__})",
+                           level=logging.WARNING) from exc
     if result is None:
         return "skipped"
     return result.verdict

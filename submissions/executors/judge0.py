@@ -429,24 +429,6 @@ class _Plan:
 STARTUP_ALLOWANCE_S = {"java": 1.0, "javascript": 0.5, "python": 0.3, "cpp": 0.1}
 
 
-class _FinalResults(dict):
-    """token -> final result; tells `on_final` of each new one (live per-test progress)."""
-
-    def __init__(self, on_final=None):
-        super().__init__()
-        self.on_final = on_final
-
-    def __setitem__(self, token, result) -> None:
-        new = token not in self
-        super().__setitem__(token, result)
-        if new and self.on_final:
-            self.on_final(token, result)
-
-    def update(self, other) -> None:
-        for token, result in dict(other).items():
-            self[token] = result
-
-
 class Judge0Executor:
     """`Executor` over Judge0 CE. One instance may serve many runs (a client per run)."""
 
@@ -678,13 +660,21 @@ class Judge0Executor:
         `on_final(token, result)` is told of each result as it becomes final."""
         from django.core.cache import cache
 
-        final = _FinalResults(on_final)
+        final: dict[str, SubmissionResult] = {}
+
+        def keep(found: dict[str, SubmissionResult]) -> None:
+            for token, result in found.items():
+                if token not in final:
+                    final[token] = result
+                    if on_final:
+                        on_final(token, result)
+
         deadline = time.monotonic() + self.poll_deadline
         delay = self.poll_initial
         while True:
             remaining = [t for t in tokens if t not in final]
             if nonce and remaining:
-                final.update(self._callback_results(cache, remaining, nonce))
+                keep(self._callback_results(cache, remaining, nonce))
                 remaining = [t for t in tokens if t not in final]
             if not remaining:
                 return [final[t] for t in tokens]
@@ -697,7 +687,7 @@ class Judge0Executor:
             time.sleep(min(delay, max(deadline - now, 0)))
             delay = min(delay * self.poll_factor, self.poll_max_interval)
             if nonce:
-                final.update(self._callback_results(cache, remaining, nonce))
+                keep(self._callback_results(cache, remaining, nonce))
                 remaining = [t for t in tokens if t not in final]
                 if not remaining:
                     continue
@@ -705,7 +695,7 @@ class Judge0Executor:
                 if result is None:
                     raise ExecutorError(f"Judge0 does not know submission {token} (database reset?).")
                 if result.finished:
-                    final[token] = result
+                    keep({token: result})
 
     @staticmethod
     def _callback_results(cache, tokens: list[str], nonce: str) -> dict[str, SubmissionResult]:
