@@ -144,12 +144,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILI
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10)
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)
 # Separate queues so bulk admin rejudges never starve students' runs and submits.
-CELERY_TASK_ROUTES = {"submissions.sweep_stuck_submissions": {"queue": "submit"}}
+CELERY_TASK_ROUTES = {"submissions.sweep_stuck_submissions": {"queue": "submit"},
+                      "submissions.purge_expired_results": {"queue": "submit"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["submissions-sweep"] = {
     "task": "submissions.sweep_stuck_submissions",
     "schedule": env.float("SUBMISSION_SWEEP_INTERVAL", default=60.0),
+}
+CELERY_BEAT_SCHEDULE["submissions-purge-result-cache"] = {
+    "task": "submissions.purge_expired_results",
+    "schedule": 3600.0,
 }
 
 # --- Email ------------------------------------------------------------------------
@@ -263,6 +268,8 @@ SUBMISSION_MAX_RETRIES = env.int("SUBMISSION_MAX_RETRIES", default=5)
 SUBMISSION_RETRY_BACKOFF = env.float("SUBMISSION_RETRY_BACKOFF", default=2.0)  # seconds, doubled per retry
 SUBMISSION_RETRY_BACKOFF_MAX = env.float("SUBMISSION_RETRY_BACKOFF_MAX", default=60.0)
 SUBMISSION_RESULT_CACHE_TTL = env.int("SUBMISSION_RESULT_CACHE_TTL", default=7 * 24 * 3600)
+# How long the durable CachedResult row of a verdict is served (fixed at store time).
+SUBMISSION_RESULT_CACHE_DURABLE_TTL = env.int("SUBMISSION_RESULT_CACHE_DURABLE_TTL", default=30 * 24 * 3600)
 # A single-flight holder that crashed blocks its twins at most this long.
 SUBMISSION_FLIGHT_LOCK_SECONDS = env.int("SUBMISSION_FLIGHT_LOCK_SECONDS", default=120)
 # The sweep re-queues submissions queued/running longer than these, at most MAX_SWEEPS times.

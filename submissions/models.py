@@ -83,8 +83,33 @@ class Submission(models.Model):
         return "run" if self.mode == Mode.RUN else "submission"
 
 
+def default_result_expiry():
+    """When a cached verdict made now stops being served (SUBMISSION_RESULT_CACHE_DURABLE_TTL)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(seconds=settings.SUBMISSION_RESULT_CACHE_DURABLE_TTL)
+
+
+class CachedResultQuerySet(models.QuerySet):
+    def live(self):
+        """Rows that may still be served: not expired."""
+        from django.utils import timezone
+
+        return self.filter(expires_at__gt=timezone.now())
+
+    def expired(self):
+        from django.utils import timezone
+
+        return self.filter(expires_at__lte=timezone.now())
+
+
 class CachedResult(models.Model):
-    """The durable copy of the result cache: a Redis flush loses no paid result."""
+    """The durable copy of the result cache: a Redis flush loses no paid result.
+
+    Rows expire (`expires_at`, fixed when the result is stored, never extended by hits):
+    whatever a row says is served for at most SUBMISSION_RESULT_CACHE_DURABLE_TTL."""
 
     key = models.CharField(max_length=64, unique=True)
     problem = models.ForeignKey("problems.Problem", on_delete=models.CASCADE, related_name="cached_results")
@@ -94,6 +119,10 @@ class CachedResult(models.Model):
     hits = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     last_hit_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=default_result_expiry, db_index=True,
+                                      help_text="Not served after this; purged by purge_result_cache")
+
+    objects = CachedResultQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.key[:12]} {self.payload.get('verdict', '')}"

@@ -52,3 +52,10 @@ def judge_submission(self, submission_id: int) -> str:
 @shared_task(name="submissions.sweep_stuck_submissions")
 def sweep_stuck_submissions() -> dict:
     return services.requeue_stuck_submissions()
+
+
+@shared_task(name="submissions.purge_expired_results")
+def purge_expired_results() -> int:
+    from . import result_cache
+
+    return result_cache.purge_expired()

@@ -39,7 +39,7 @@ def test_response_cache_serves_public_question_to_another_student_without_http(g
     a, b = UserFactory(), UserFactory()
     first = ask(a, "What is a hash map?", services.start_conversation(user=a, problem=problem))
     calls = len(gemini.calls("generateContent"))
-    second = ask(b, "what is a HASH map", services.start_conversation(user=b, problem=problem))
+    second = ask(b, "what is a  HASH map?", services.start_conversation(user=b, problem=problem))
     assert first.layer == Layer.MODEL and second.layer == Layer.RESPONSE_CACHE
     assert second.text == first.text
     assert len(gemini.calls("generateContent")) == calls
