@@ -1,4 +1,6 @@
-"""Auth endpoints of the REST API. Throttled (scope "auth") against password guessing."""
+"""Auth endpoints of the REST API. Throttled against password guessing: DRF's scope "auth"
+per client, plus the per-address and per-username attempt counters the log-in and sign-up
+pages use (codementor/login_throttle.py)."""
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -8,6 +10,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from codementor.login_throttle import LoginAttemptThrottle, RegisterAttemptThrottle
 
 from . import services
 
@@ -20,6 +24,7 @@ class _AuthThrottled(APIView):
 
 
 class ObtainTokenApi(_AuthThrottled):
+    throttle_classes = [ScopedRateThrottle, LoginAttemptThrottle]
     permission_classes = [AllowAny]
     authentication_classes: list = []  # credentials are in the body; no CSRF dance
 
@@ -42,6 +47,7 @@ class ObtainTokenApi(_AuthThrottled):
 
 
 class RegisterApi(_AuthThrottled):
+    throttle_classes = [ScopedRateThrottle, RegisterAttemptThrottle]
     permission_classes = [AllowAny]
     authentication_classes: list = []
 

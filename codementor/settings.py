@@ -346,8 +346,17 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 LOGGING["handlers"]["console"]["filters"] = ["request_id"]
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "codementor.logging.RequestIdMiddleware")
-# Password forms: at most this many POSTs per address and per username per window (429 after).
+# Password and sign-up forms and the REST token/register endpoints: at most this many POSTs
+# per client address and per username per window (429 with Retry-After after); see
+# codementor/login_throttle.py and docs/security.md.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
                   "codementor.login_throttle.LoginThrottleMiddleware")
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
+REGISTER_THROTTLE_ATTEMPTS = env.int("REGISTER_THROTTLE_ATTEMPTS", default=20)
+REGISTER_THROTTLE_WINDOW = env.int("REGISTER_THROTTLE_WINDOW", default=3600)
+# How many reverse proxies of ours append to X-Forwarded-For in front of the app. 0 (the
+# default) trusts none: throttles key on REMOTE_ADDR and ignore client-sent X-Forwarded-For.
+# Set it to 1 behind one nginx/load balancer that appends the address it saw.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT

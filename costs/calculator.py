@@ -122,7 +122,7 @@ def complete(inputs: CalculatorInputs, *, book: PriceBook | None = None, on: dat
         judge0_price_per_execution=(
             inputs.judge0_price_per_execution
             if inputs.judge0_price_per_execution is not None
-            else book.rate(provider="judge0", model="*", unit=Unit.EXECUTION, on=on)
+            else book.named_rate(provider="judge0", name="*", unit=Unit.EXECUTION, on=on)
         ),
     )
 

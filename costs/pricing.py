@@ -25,15 +25,21 @@ class Usage:
     http_requests: int = 0
 
 
-def price_per_unit(*, provider: str, model: str, unit: str, on: date) -> Decimal:
-    """The price of one unit in force on `on`: the model's own rule, else the provider's "*" rule.
-    Judge0 on the self-hosted plan (settings.JUDGE0_PRICE_PLAN) prefers the "self-hosted" rule."""
+def candidate_names(provider: str, model: str) -> list[str]:
+    """Rule names that may price a call, best first: the model's own rule, else the
+    provider's "*" rule. Judge0 on the self-hosted plan (settings.JUDGE0_PRICE_PLAN) prefers
+    the "self-hosted" rule over both. The one place that decides which rule applies."""
     names = [model, "*"]
     if provider == "judge0" and settings.JUDGE0_PRICE_PLAN == "self-hosted":
         names.insert(0, "self-hosted")
-    rules = PriceRule.objects.filter(provider=provider, unit=unit, effective_from__lte=on, model__in=names)
+    return names
+
+
+def _pick(rules, names: list[str], on: date) -> Decimal:
     best = None
     for rule in rules:
+        if rule.model not in names or rule.effective_from > on:
+            continue
         # Earlier names win (plan, model, "*"); among equals the latest effective date wins.
         rank = (-names.index(rule.model), rule.effective_from)
         if best is None or rank > best[0]:
@@ -41,12 +47,10 @@ def price_per_unit(*, provider: str, model: str, unit: str, on: date) -> Decimal
     return best[1].price_per_unit if best else ZERO
 
 
-def cost_of(*, provider: str, model: str, usage: Usage, on: date) -> Decimal:
-    def rate(unit: str) -> Decimal:
-        return price_per_unit(provider=provider, model=model, unit=unit, on=on)
-
+def _total(usage: Usage, rate) -> Decimal:
+    """The cost of `usage` with `rate(unit)`; each rate is looked up only when its quantity is
+    used, so a call with only executions costs one lookup."""
     total = ZERO
-    # Each term is looked up only when used, so a call with only executions costs one query.
     if usage.input_tokens or usage.cache_write_tokens:
         # Writing an explicit cache is billed as ordinary input tokens.
         total += (usage.input_tokens + usage.cache_write_tokens) * rate(Unit.INPUT_TOKEN)
@@ -61,7 +65,19 @@ def cost_of(*, provider: str, model: str, usage: Usage, on: date) -> Decimal:
         total += usage.executions * rate(Unit.EXECUTION)
     if usage.http_requests:
         total += usage.http_requests * rate(Unit.REQUEST)
-    return total.quantize(Decimal("0.00000001"))
+    return Decimal(total).quantize(Decimal("0.00000001"))
+
+
+def price_per_unit(*, provider: str, model: str, unit: str, on: date) -> Decimal:
+    """The price of one unit in force on `on` (rule choice: `candidate_names`)."""
+    names = candidate_names(provider, model)
+    rules = PriceRule.objects.filter(provider=provider, unit=unit, effective_from__lte=on, model__in=names)
+    return _pick(rules, names, on)
+
+
+def cost_of(*, provider: str, model: str, usage: Usage, on: date) -> Decimal:
+    """What `record_call` charges; `PriceBook.cost_of` is the same arithmetic over preloaded rules."""
+    return _total(usage, lambda unit: price_per_unit(provider=provider, model=model, unit=unit, on=on))
 
 
 def usage_from_gemini(usage_metadata: dict | None) -> Usage:
@@ -88,35 +104,25 @@ def usage_from_gemini(usage_metadata: dict | None) -> Usage:
 
 
 class PriceBook:
-    """All price rules loaded once, for pricing many rows without a query each (reprice)."""
+    """All price rules loaded once, for pricing many rows without a query each (reprice, the
+    calculator). Same rule choice and arithmetic as `price_per_unit`/`cost_of`."""
 
     def __init__(self, rules=None):
         self._rules: dict[tuple[str, str, str], list[PriceRule]] = {}
         for rule in rules if rules is not None else PriceRule.objects.all():
             self._rules.setdefault((rule.provider, rule.model, rule.unit), []).append(rule)
-        for found in self._rules.values():
-            found.sort(key=lambda r: r.effective_from, reverse=True)
 
     def rate(self, *, provider: str, model: str, unit: str, on: date) -> Decimal:
-        for key in ((provider, model, unit), (provider, "*", unit)):
-            for rule in self._rules.get(key, ()):
-                if rule.effective_from <= on:
-                    return rule.price_per_unit
-        return ZERO
+        names = candidate_names(provider, model)
+        rules = [rule for name in dict.fromkeys(names) for rule in self._rules.get((provider, name, unit), ())]
+        return _pick(rules, names, on)
+
+    def named_rate(self, *, provider: str, name: str, unit: str, on: date) -> Decimal:
+        """The rule called exactly `name` (e.g. Judge0's hosted "*" rule), whatever the plan."""
+        return _pick(self._rules.get((provider, name, unit), ()), [name], on)
 
     def cost_of(self, *, provider: str, model: str, usage: Usage, on: date) -> Decimal:
-        def rate(unit: str) -> Decimal:
-            return self.rate(provider=provider, model=model, unit=unit, on=on)
-
-        total = (
-            (usage.input_tokens + usage.cache_write_tokens) * rate(Unit.INPUT_TOKEN)
-            + usage.cached_tokens * rate(Unit.CACHED_TOKEN)
-            + (usage.output_tokens + usage.thinking_tokens) * rate(Unit.OUTPUT_TOKEN)
-            + usage.storage_token_hours * rate(Unit.CACHE_STORAGE_TOKEN_HOUR)
-            + usage.executions * rate(Unit.EXECUTION)
-            + usage.http_requests * rate(Unit.REQUEST)
-        )
-        return Decimal(total).quantize(Decimal("0.00000001"))
+        return _total(usage, lambda unit: self.rate(provider=provider, model=model, unit=unit, on=on))
 
 
 def usage_from_json(data: dict | None) -> Usage:

@@ -14,7 +14,7 @@ from decimal import Decimal
 import requests
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -286,21 +286,36 @@ def record_call(
     usage = usage or Usage()
     on = at.date()
     is_hit = cache_layer != CacheLayer.NONE
-    cost = Decimal("0") if is_hit else cost_of(provider=provider, model=model, usage=usage, on=on)
-
     if baseline_usage is None:
         baseline_usage = default_baseline_usage(usage)
-    baseline_cost = cost_of(provider=provider, model=baseline_model or model, usage=baseline_usage, on=on)
 
-    with transaction.atomic():
-        call = _create_call(
-            at=at, provider=provider, operation=operation, model=model, user=user, feature=feature,
-            problem_slug=problem_slug, reference=reference, usage=usage, is_hit=is_hit, raw_usage=raw_usage,
-            cost=cost, baseline_cost=baseline_cost, baseline_usage=baseline_usage, baseline_model=baseline_model,
-            latency_ms=latency_ms, cache_layer=cache_layer, status=status, error=error,
-        )
-        if cost > 0:
-            rollup.add_spend(day=at.astimezone(UTC).date(), provider=provider, user_id=call.user_id, cost=cost)
+    def write() -> tuple[ApiCall, Decimal]:
+        cost = Decimal("0") if is_hit else cost_of(provider=provider, model=model, usage=usage, on=on)
+        baseline_cost = cost_of(provider=provider, model=baseline_model or model, usage=baseline_usage, on=on)
+        with transaction.atomic():
+            call = _create_call(
+                at=at, provider=provider, operation=operation, model=model, user=user, feature=feature,
+                problem_slug=problem_slug, reference=reference, usage=usage, is_hit=is_hit, raw_usage=raw_usage,
+                cost=cost, baseline_cost=baseline_cost, baseline_usage=baseline_usage,
+                baseline_model=baseline_model, latency_ms=latency_ms, cache_layer=cache_layer, status=status,
+                error=error,
+            )
+            if cost > 0:
+                rollup.add_spend(day=at.astimezone(UTC).date(), provider=provider, user_id=call.user_id, cost=cost)
+        return call, cost
+
+    try:
+        call, cost = write()
+    except (OperationalError, InterfaceError):
+        # The call already happened (and was paid): a database connection that died meanwhile
+        # (server restart, failover, terminated backend) must not lose its row. Retry once
+        # on a fresh connection; any other database error (or one inside the caller's own
+        # transaction, which a new connection cannot continue) propagates.
+        if connection.in_atomic_block or _connection_usable():
+            raise
+        logger.warning("ledger write lost its database connection; writing it on a new one")
+        connection.close()
+        call, cost = write()
     if cost > 0:
         try:
             with transaction.atomic():
@@ -308,6 +323,13 @@ def record_call(
         except Exception:  # alerts are bookkeeping: the paid call already happened
             logger.exception("budget evaluation failed after ledger row %s", call.pk)
     return call
+
+
+def _connection_usable() -> bool:
+    try:
+        return connection.connection is not None and connection.is_usable()
+    except Exception:
+        return False
 
 
 def _create_call(*, at, provider, operation, model, user, feature, problem_slug, reference, usage, is_hit,

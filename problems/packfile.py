@@ -179,12 +179,7 @@ def _problem_from_doc(doc, name: str) -> PackProblem:
 
     if not isinstance(doc, dict):
         fail("the document must be a mapping of fields")
-    missing = [key for key in _REQUIRED if key not in doc]
-    if missing:
-        fail(f"missing required field(s): {', '.join(missing)}")
-    unknown = sorted(str(key) for key in doc if key not in _REQUIRED + _OPTIONAL)
-    if unknown:
-        fail(f"unknown field(s): {', '.join(unknown)}")
+    _check_keys(doc, _REQUIRED, _OPTIONAL, "", fail)
 
     slug = doc["slug"]
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > 100:
@@ -195,78 +190,20 @@ def _problem_from_doc(doc, name: str) -> PackProblem:
     statement = _text(doc["statement"], "statement", fail)
     reference_solution = _text(doc["reference_solution"], "reference_solution", fail)
 
-    difficulty = doc["difficulty"]
-    if difficulty not in DIFFICULTIES:
-        fail(f"difficulty {difficulty!r} must be one of {', '.join(DIFFICULTIES)}")
-    kind = doc["kind"]
-    if kind not in KINDS:
-        fail(f"kind {kind!r} must be one of {', '.join(KINDS)}")
-
-    topics = doc["topics"]
-    if not isinstance(topics, list) or not topics:
-        fail("topics must be a non-empty list of topic slugs")
-    for topic in topics:
-        if topic not in TOPIC_NAMES:
-            fail(f"unknown topic {topic!r}; use one of {', '.join(TOPIC_NAMES)}")
-    if len(set(topics)) != len(topics):
-        fail("topics contain duplicates")
-
-    comparison = doc.get("comparison", DEFAULT_COMPARISON)
-    if comparison not in COMPARISONS:
-        fail(f"comparison {comparison!r} must be one of {', '.join(COMPARISONS)}")
+    difficulty = _one_of(doc["difficulty"], DIFFICULTIES, "difficulty", fail)
+    kind = _one_of(doc["kind"], KINDS, "kind", fail)
+    topics = _topics(doc["topics"], fail)
+    comparison = _one_of(doc.get("comparison", DEFAULT_COMPARISON), COMPARISONS, "comparison", fail)
     time_limit_ms = _int_in_range(doc.get("time_limit_ms", DEFAULT_TIME_LIMIT_MS), "time_limit_ms",
                                   TIME_LIMIT_RANGE_MS, fail)
     memory_limit_mb = _int_in_range(doc.get("memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB), "memory_limit_mb",
                                     MEMORY_LIMIT_RANGE_MB, fail)
-
-    signature = None
-    if kind == "function":
-        if not isinstance(doc.get("signature"), dict):
-            fail("function problems need a signature mapping (function, params, returns)")
-        try:
-            parsed = Signature.from_json(doc["signature"])
-        except SignatureError as exc:
-            fail(f"signature: {exc}")
-        names = [p.name for p in parsed.params]
-        if len(set(names)) != len(names):
-            fail("signature: parameter names repeat")
-        signature = parsed.to_json()
-    elif doc.get("signature") is not None:
-        fail("stdio problems take no signature")
+    parsed = _signature(doc, kind, fail)
 
     raw_tests = doc["tests"]
     if not isinstance(raw_tests, list):
         fail("tests must be a list")
-    tests = []
-    for order, raw in enumerate(raw_tests):
-        where = f"tests[{order}]"
-        if not isinstance(raw, dict):
-            fail(f"{where} must be a mapping with input and expected")
-        missing = [key for key in _TEST_REQUIRED if key not in raw]
-        if missing:
-            fail(f"{where} is missing {', '.join(missing)}")
-        unknown = sorted(str(key) for key in raw if key not in _TEST_REQUIRED + _TEST_OPTIONAL)
-        if unknown:
-            fail(f"{where} has unknown field(s): {', '.join(unknown)}")
-        is_sample = raw.get("sample", False)
-        if not isinstance(is_sample, bool):
-            fail(f"{where}.sample must be true or false")
-        test_comparison = raw.get("comparison", comparison)
-        if test_comparison not in COMPARISONS:
-            fail(f"{where}.comparison {test_comparison!r} must be one of {', '.join(COMPARISONS)}")
-        explanation = raw.get("explanation", "")
-        if explanation is None:
-            explanation = ""
-        if not isinstance(explanation, str):
-            fail(f"{where}.explanation must be text")
-        if kind == "function":
-            input_text, expected_text = _function_test(raw, parsed, f"{where}", fail)
-        else:
-            input_text, expected_text = raw["input"], raw["expected"]
-            if not isinstance(input_text, str) or not isinstance(expected_text, str):
-                fail(f"{where}: stdio input and expected must be text (use a YAML block scalar `|`)")
-        tests.append(PackTest(order=order, input=input_text, expected=expected_text, is_sample=is_sample,
-                              comparison=test_comparison, explanation=explanation.strip()))
+    tests = [_pack_test(raw, order, parsed, comparison, fail) for order, raw in enumerate(raw_tests)]
 
     samples = sum(1 for t in tests if t.is_sample)
     hidden = len(tests) - samples
@@ -276,10 +213,85 @@ def _problem_from_doc(doc, name: str) -> PackProblem:
         fail(f"needs at least {MIN_HIDDEN_TESTS} hidden tests, has {hidden}")
 
     return PackProblem(
-        slug=slug, title=title, difficulty=difficulty, topics=tuple(topics), kind=kind, signature=signature,
+        slug=slug, title=title, difficulty=difficulty, topics=tuple(topics), kind=kind,
+        signature=parsed.to_json() if parsed is not None else None,
         comparison=comparison, time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb,
         statement=statement, reference_solution=reference_solution, tests=tuple(tests),
     )
+
+
+def _check_keys(mapping: dict, required: tuple, optional: tuple, where: str, fail) -> None:
+    missing = [key for key in required if key not in mapping]
+    unknown = sorted(str(key) for key in mapping if key not in required + optional)
+    if not where:
+        if missing:
+            fail(f"missing required field(s): {', '.join(missing)}")
+        if unknown:
+            fail(f"unknown field(s): {', '.join(unknown)}")
+    else:
+        if missing:
+            fail(f"{where} is missing {', '.join(missing)}")
+        if unknown:
+            fail(f"{where} has unknown field(s): {', '.join(unknown)}")
+
+
+def _one_of(value, allowed: tuple[str, ...], field: str, fail) -> str:
+    if value not in allowed:
+        fail(f"{field} {value!r} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _topics(topics, fail) -> list[str]:
+    if not isinstance(topics, list) or not topics:
+        fail("topics must be a non-empty list of topic slugs")
+    for topic in topics:
+        if topic not in TOPIC_NAMES:
+            fail(f"unknown topic {topic!r}; use one of {', '.join(TOPIC_NAMES)}")
+    if len(set(topics)) != len(topics):
+        fail("topics contain duplicates")
+    return topics
+
+
+def _signature(doc: dict, kind: str, fail) -> Signature | None:
+    """The parsed signature of a function problem; None for stdio problems (which take none)."""
+    if kind != "function":
+        if doc.get("signature") is not None:
+            fail("stdio problems take no signature")
+        return None
+    if not isinstance(doc.get("signature"), dict):
+        fail("function problems need a signature mapping (function, params, returns)")
+    try:
+        parsed = Signature.from_json(doc["signature"])
+    except SignatureError as exc:
+        fail(f"signature: {exc}")
+    names = [p.name for p in parsed.params]
+    if len(set(names)) != len(names):
+        fail("signature: parameter names repeat")
+    return parsed
+
+
+def _pack_test(raw, order: int, signature: Signature | None, comparison: str, fail) -> PackTest:
+    where = f"tests[{order}]"
+    if not isinstance(raw, dict):
+        fail(f"{where} must be a mapping with input and expected")
+    _check_keys(raw, _TEST_REQUIRED, _TEST_OPTIONAL, where, fail)
+    is_sample = raw.get("sample", False)
+    if not isinstance(is_sample, bool):
+        fail(f"{where}.sample must be true or false")
+    test_comparison = _one_of(raw.get("comparison", comparison), COMPARISONS, f"{where}.comparison", fail)
+    explanation = raw.get("explanation", "")
+    if explanation is None:
+        explanation = ""
+    if not isinstance(explanation, str):
+        fail(f"{where}.explanation must be text")
+    if signature is not None:
+        input_text, expected_text = _function_test(raw, signature, where, fail)
+    else:
+        input_text, expected_text = raw["input"], raw["expected"]
+        if not isinstance(input_text, str) or not isinstance(expected_text, str):
+            fail(f"{where}: stdio input and expected must be text (use a YAML block scalar `|`)")
+    return PackTest(order=order, input=input_text, expected=expected_text, is_sample=is_sample,
+                    comparison=test_comparison, explanation=explanation.strip())
 
 
 def _text(value, field: str, fail) -> str:

@@ -70,3 +70,27 @@ def test_judge0_price_plan_picks_the_seeded_hosted_or_self_hosted_rule(settings,
     local = record_call(provider="local_sandbox", operation="execute", feature="submission", model="cpp",
                         usage=Usage(executions=2))
     assert local.cost_usd == Decimal("0.00008")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paid_call_keeps_its_row_when_the_database_connection_died_meanwhile():
+    """The call happened while our connection was terminated (failover, restart): the row
+    is written on a fresh connection instead of being lost with the old one."""
+    import psycopg
+    from django.db import connection
+
+    from costs.models import ApiCall
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    call = record_call(provider="judge0", operation="execute", feature="submission", model="python",
+                       usage=Usage(executions=1))
+    assert ApiCall.objects.get(pk=call.pk).cost_usd == Decimal("0.0005")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+

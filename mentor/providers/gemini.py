@@ -27,18 +27,26 @@ from ..tools import run_tool
 from .base import Answer, ProviderFailed, Turn
 
 _clients: dict[tuple, genai.Client] = {}
-# HTTP statuses of the current thread's SDK call, attempts the SDK retried included: the
-# SDK's retries are invisible otherwise, and every HTTP call belongs in the ledger.
+# The HTTP attempts of the current thread's SDK call, the ones the SDK retried included: one
+# entry per request sent (httpx "request" hook), holding the status of its response, or None
+# while there is none (a timeout or connection error never gets one). The SDK's retries are
+# invisible otherwise, and every HTTP attempt belongs in the ledger.
 _attempts = threading.local()
+
+
+def _on_request(request) -> None:
+    log = getattr(_attempts, "log", None)
+    if log is not None:
+        log.append(None)
 
 
 def _on_response(response) -> None:
     log = getattr(_attempts, "log", None)
-    if log is not None:
-        log.append(response.status_code)
+    if log:
+        log[-1] = response.status_code
 
 
-def _take_attempts() -> list[int]:
+def _take_attempts() -> list[int | None]:
     log, _attempts.log = getattr(_attempts, "log", None) or [], None
     return log
 
@@ -56,7 +64,7 @@ def get_client() -> genai.Client:
                 base_url=settings.GEMINI_BASE_URL or None,
                 api_version=settings.GEMINI_API_VERSION,
                 timeout=settings.GEMINI_TIMEOUT_MS,
-                client_args={"event_hooks": {"response": [_on_response]}},
+                client_args={"event_hooks": {"request": [_on_request], "response": [_on_response]}},
                 retry_options=types.HttpRetryOptions(
                     attempts=settings.GEMINI_RETRY_ATTEMPTS,
                     initial_delay=settings.GEMINI_RETRY_INITIAL_DELAY,
@@ -112,12 +120,15 @@ class GeminiProvider:
             raise ProviderFailed(f"budget: {exc.message}", answer=answer) from exc
 
     @staticmethod
-    def _record_retried(codes: list[int], answer: Answer, common: dict) -> None:
-        """One error row per failed HTTP attempt the SDK retried (their latency is not known)."""
-        for code in codes:
+    def _record_retried(attempts: list[int | None], answer: Answer, common: dict) -> None:
+        """One error row per failed HTTP attempt the SDK retried (their latency is not known):
+        error statuses, and attempts that got no response at all (timeouts, connection errors)."""
+        for code in attempts:
             answer.api_calls += 1
+            error = (f"HTTP {code}, retried by the SDK" if code is not None
+                     else "no response (timeout or connection error), retried by the SDK")
             answer.ledger_ids.append(record_call(operation="generate", status=CallStatus.ERROR,
-                                                 error=f"HTTP {code}, retried by the SDK", **common).pk)
+                                                 error=error, **common).pk)
 
     def answer(self, turn: Turn) -> Answer:
         model = turn.route.model
@@ -158,13 +169,14 @@ class GeminiProvider:
                     continue
                 raise ProviderFailed(f"gemini {exc.code} {exc.status}", answer=answer) from exc
             except Exception as exc:  # transport errors and timeouts after the SDK's retries
-                self._record_retried([c for c in _take_attempts() if c != 200], answer, common)
+                # The last attempt is the one that failed for good: its row follows.
+                self._record_retried(_take_attempts()[:-1], answer, common)
                 answer.api_calls += 1
                 answer.ledger_ids.append(record_call(
                     operation="generate", status=CallStatus.ERROR, error=f"{exc.__class__.__name__}: {exc}"[:500],
                     latency_ms=_ms(started), **common).pk)
                 raise ProviderFailed(f"gemini transport: {exc.__class__.__name__}", answer=answer) from exc
-            self._record_retried([c for c in _take_attempts() if c != 200], answer, common)
+            self._record_retried(_take_attempts()[:-1], answer, common)  # the last one is this answer
             rounds += 1
             answer.api_calls += 1
             raw = response.usage_metadata.model_dump(mode="json", exclude_none=True) if response.usage_metadata else {}

@@ -247,8 +247,14 @@ def test_timeout_falls_back(gemini, settings):
     user = UserFactory()
     reply = services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a queue?")
     assert reply.layer == Layer.FALLBACK
+    # The stand-in saw every attempt the SDK made; the ledger has a row for each of them.
+    attempts = gemini.calls("generateContent")
+    assert len(attempts) == settings.GEMINI_RETRY_ATTEMPTS == 2
     rows = generate_rows(f"message:{reply.pk - 1}")
-    assert [r.status for r in rows] == ["error"]
+    assert [r.status for r in rows] == ["error"] * len(attempts)
+    assert rows[0].error == "no response (timeout or connection error), retried by the SDK"
+    assert "Timeout" in rows[-1].error and rows[-1].latency_ms >= 250
+    assert all(r.cost_usd == 0 for r in rows)
 
 
 @pytest.mark.django_db
@@ -331,7 +337,13 @@ def test_unreachable_gemini_falls_back_and_records_the_error(gemini, settings):
     reply = services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a trie?")
     assert reply.layer == Layer.FALLBACK and "Offline mentor" in reply.text
     rows = ApiCall.objects.filter(reference=f"message:{reply.pk - 1}")
-    assert {r.status for r in rows} == {"error"} and rows.filter(operation="generate").count() == 1
+    assert {r.status for r in rows} == {"error"}
+    # Every attempt was refused before any response; the SDK made GEMINI_RETRY_ATTEMPTS of them
+    # and each is its own ledger row.
+    generates = list(rows.filter(operation="generate").order_by("id"))
+    assert len(generates) == settings.GEMINI_RETRY_ATTEMPTS == 3
+    assert [r.error for r in generates[:-1]] == ["no response (timeout or connection error), retried by the SDK"] * 2
+    assert generates[-1].error.startswith("ConnectError") and reply.api_calls == 3
 
 
 @pytest.mark.django_db

@@ -165,8 +165,12 @@ def test_broker_down_at_submit_then_sweep_judges_it(worker):
         use_broker(real)
     sub = Submission.objects.get(pk=sub_id)
     assert sub.status == Status.QUEUED and sub.enqueued_at is None
-    time.sleep(1)
-    assert Submission.objects.get(pk=sub_id).status == Status.QUEUED  # nothing judged it
+    # Nothing judges it: the worker is consuming (a fresh submission sent after it is judged),
+    # yet the unsent one stays queued.
+    (probe,) = wait_finished([post(UserFactory(), Submission.objects.get(pk=sub_id).problem,
+                                   SUM_OK.replace("a + b", "b + a"))], worker)
+    assert probe.verdict == "accepted"
+    assert Submission.objects.get(pk=sub_id).status == Status.QUEUED
     counts = services.requeue_stuck_submissions(now=timezone.now() + timedelta(minutes=1))
     assert counts["enqueued"] == 1
     (sub,) = wait_finished([sub_id], worker)
@@ -182,7 +186,11 @@ def test_worker_killed_mid_judge_is_redelivered_and_finishes_once(worker, judge0
     while Submission.objects.get(pk=sub_id).status != Status.RUNNING:
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.05)
-    time.sleep(0.5)
+    # Kill it once its tests have reached Judge0 (the judge is polling), not after a guess.
+    tests = problem.test_cases.count()
+    while judge0_server.snapshot()["executions"] < tests:
+        assert time.monotonic() < deadline, worker.log_tail()
+        time.sleep(0.05)
     worker.kill()
     judge0_server.polls_before_done = 0
     assert Submission.objects.get(pk=sub_id).status == Status.RUNNING
