@@ -32,6 +32,7 @@ from ..harness import (
 from ..harness import cpp as cpp_harness
 from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, overall_verdict
 from .sandbox import (
+    COMPILE_MEMORY_MB,
     MiB,
     SandboxLimits,
     SandboxResult,
@@ -47,6 +48,10 @@ STARTUP_SECONDS = {"python": 2.0, "javascript": 2.0, "cpp": 1.0, "java": 4.0}
 STARTUP_CPU_MS = {"python": 100, "javascript": 200, "cpp": 0, "java": 1000}
 # Threads count against RLIMIT_NPROC: the JVM and V8 start several of their own.
 NPROC = {"python": 32, "javascript": 64, "cpp": 32, "java": 128}
+# The run's cgroup caps the whole process tree (children, threads, off-heap buffers) at the
+# problem's memory limit plus the runtime's own overhead (the JVM's metaspace and code
+# cache, V8's young generation and code space) and the wrapper processes.
+CGROUP_SLACK_MB = {"python": 64, "javascript": 128, "cpp": 64, "java": 192}
 STDIO_PCH = "#include <bits/stdc++.h>\n"
 MESSAGE_LIMIT = 4000
 NOT_RUN = "not run: an earlier test ended the run"
@@ -95,6 +100,8 @@ class LocalExecutor:
             # Recursive solutions (DFS over 10^5 nodes) need more than the default 8 MiB;
             # node's --stack-size must also stay below the real stack.
             stack_mb=min(256, memory),
+            memory_mb=memory + CGROUP_SLACK_MB[job.language],
+            pids=NPROC[job.language] + 8,  # + bwrap, its shell, a supervisor
         )
 
     @staticmethod
@@ -106,6 +113,7 @@ class LocalExecutor:
         limits = SandboxLimits(
             wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
             file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
+            memory_mb=COMPILE_MEMORY_MB, pids=136, minimal_dev=True,
         )
         binds = []
         pch = None
@@ -228,6 +236,8 @@ def _failure_verdict(result: SandboxResult, stderr: str) -> str | None:
     # Python ignores SIGXFSZ, so RLIMIT_FSIZE shows up as EFBIG ("File too large").
     if result.output_exceeded or result.signal == signal.SIGXFSZ or "File too large" in stderr:
         return Verdict.OUTPUT_LIMIT_EXCEEDED
+    if result.oom_killed:  # the run's cgroup hit its memory cap (whole tree)
+        return Verdict.MEMORY_LIMIT_EXCEEDED
     # The JVM's -XX:+ExitOnOutOfMemoryError notice goes to stdout, with exit status 3.
     tail = stderr + result.stdout[-2000:]
     if any(marker in tail for marker in _MEMORY_MARKERS):
@@ -286,6 +296,9 @@ def _fill_unreported(job: Job, outcomes: list[TestOutcome], verdict: str, messag
 def _compile_failed(job: Job, compiled: SandboxResult) -> ExecutionReport:
     if compiled.timed_out:
         return _whole_run(job, Verdict.COMPILE_ERROR, compile_output="compilation took too long")
+    if compiled.oom_killed:
+        return _whole_run(job, Verdict.COMPILE_ERROR,
+                          compile_output=f"compilation ran out of memory ({COMPILE_MEMORY_MB} MiB)")
     return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(compiled.stderr + compiled.stdout))
 
 
