@@ -16,7 +16,7 @@ from submissions.models import Status, Submission
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 # Hidden inputs carry numbers no student could guess; a leak of any of them is visible.
-HIDDEN_MARKERS = [913_377_001 + 2 * i for i in range(6)] + [913_377_100 + 2 * i for i in range(2)]
+HIDDEN_MARKERS = [913_377_001 + i for i in range(8)]  # four even, four odd
 SAMPLES = [2, 7]
 IS_EVEN_OK = "def is_even(n: int) -> bool:\n    return n % 2 == 0\n"
 
@@ -187,18 +187,19 @@ CONSTANT = "def is_even(n):\n    return {value}\n"
 
 
 def test_hidden_flags_are_no_oracle(celery_worker_process, student):
+    """Two constant answers on a boolean problem must not tell which hidden test wants which:
+    with per-hidden-test flags in a fixed order they would (and a lookup table would follow)."""
     problem = is_even_problem()
-    seen = []
+    flags = []
     for value in ("True", "False"):
-        data, _ = verdict_of(student, submit(student, problem, CONSTANT.format(value=value)), celery_worker_process)
+        data, text = verdict_of(student, submit(student, problem, CONSTANT.format(value=value)), celery_worker_process)
         assert data["verdict"] == "wrong_answer"
-        hidden = [t for t in data["tests"] if not t["sample"]]
-        # No per-hidden-test pass/fail in a fixed order: nothing maps an answer to an input.
-        assert all(set(t) <= {"index", "sample", "passed", "time_ms", "verdict", "not_run"} or "input" not in t
-                   for t in hidden)
-        seen.append([t.get("passed") for t in hidden if t.get("passed") is not None])
-    # Combining both constant answers must not tell which hidden test wants True.
-    assert not (seen[0] and seen[1] and len(seen[0]) == len(seen[1]) == len(HIDDEN_MARKERS))
+        assert not leaked_markers(text)
+        flags.append({t["index"]: t.get("passed") for t in data["tests"] if not t["sample"]})
+    hidden_indexes = set(flags[0]) | set(flags[1])
+    complementary = [i for i in hidden_indexes
+                     if flags[0].get(i) is not None and flags[1].get(i) is not None and flags[0][i] != flags[1][i]]
+    assert len(complementary) < len(HIDDEN_MARKERS), "every hidden test labelled: an oracle"
 
 
 # --- 4. Poisoning the shared result cache ------------------------------------------------
