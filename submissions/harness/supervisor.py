@@ -95,6 +95,11 @@ def _stat_fields(pid):
     return data[close + 2:].split()
 
 
+def _state(pid):
+    fields = _stat_fields(pid)
+    return fields[0] if fields else None
+
+
 def _threads_ns(pid):
     total = 0
     try:
@@ -269,7 +274,8 @@ class Supervisor:
         """SIGKILL every descendant except `keep`, until none is left; reap them all."""
         end = time.monotonic() + timeout
         while True:
-            victims = [p for p in descendants(self.me) if p != keep]
+            # A zombie is dead already (its parent, a live student process or we, reaps it).
+            victims = [p for p in descendants(self.me) if p != keep and _state(p) not in (b"Z", b"X", None)]
             if not victims:
                 break
             for pid in victims:
@@ -398,6 +404,9 @@ class Supervisor:
             if not runner and child.exited:
                 # The program ended; whatever it left running must not keep its pipes open.
                 self.kill_students(keep=None)
+        if reply is None and work:
+            out.add(bytes(work))  # no frame came: every byte left was the student's
+            del work[:]
         # Nothing but the runner outlives the test (a function runner only when it answered).
         if status is not None or reply is None:
             self.kill_students(keep=None)
