@@ -4,10 +4,13 @@
    executions and wall time of the one-execution harness vs one process per test
    (the same logic as a stdio program, run once per test, as a classic judge does);
 2. sandbox start-up overhead: a bare `python3 -c pass` / `/bin/true` vs the same inside
-   bwrap (slot uid, rlimits, namespaces).
+   bwrap (slot uid, rlimits, namespaces);
+3. with --harness: the supervised harness vs the legacy in-process harness, same job,
+   interleaved runs, p50 and p90 wall time of a function submission (Python, JavaScript).
 
     DEBUG=true .venv/bin/python bench/executors.py [--sizes 1,10,50,100] [--languages python,javascript,cpp,java]
         [--repeat 3]
+    DEBUG=true .venv/bin/python bench/executors.py --harness [--sizes 1,10] [--repeat 15]
 
 Wall times include compiling once (C++/Java) and are the median of --repeat runs.
 """
@@ -101,13 +104,48 @@ def startup(repeat: int) -> list[tuple[str, float, float]]:
     return rows
 
 
+def harness_comparison(languages: list[str], sizes: list[int], repeat: int) -> None:
+    """Supervised (LocalExecutor.run) vs legacy (the in-process harness) on one function job."""
+    print("| language | N tests | legacy p50 ms | supervised p50 ms | added p50 ms | legacy p90 | supervised p90 |"
+          " executions |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    executor = LocalExecutor()
+    for language in languages:
+        for n in sizes:
+            job = function_job(language, n)
+            walls = {"legacy": [], "supervised": []}
+            executions = set()
+            for _ in range(repeat):
+                for name, run in (("legacy", executor._run_function_legacy), ("supervised", executor.run)):
+                    started = time.perf_counter()
+                    report = run(job)
+                    walls[name].append((time.perf_counter() - started) * 1000)
+                    if report.verdict != Verdict.ACCEPTED:
+                        raise SystemExit(f"{name} {language}: {report.verdict} {[t.message for t in report.tests]}")
+                    if name == "supervised":
+                        executions.add(report.executions)
+
+            def pct(values, q):
+                return statistics.quantiles(values, n=10)[q - 1] if len(values) > 1 else values[0]
+
+            legacy, supervised = statistics.median(walls["legacy"]), statistics.median(walls["supervised"])
+            print(f"| {language} | {n} | {legacy:.0f} | {supervised:.0f} | {supervised - legacy:+.0f} | "
+                  f"{pct(walls['legacy'], 9):.0f} | {pct(walls['supervised'], 9):.0f} | "
+                  f"{','.join(map(str, sorted(executions)))} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,10,50,100")
     parser.add_argument("--languages", default="python,javascript,cpp,java")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--harness", action="store_true", help="supervised vs legacy harness (Python, JS)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
+    if args.harness:
+        languages = [x for x in args.languages.split(",") if x in ("python", "javascript")]
+        harness_comparison(languages, sizes, args.repeat)
+        return
 
     print("| language | N tests | harness: executions | harness: wall ms | per process: executions | "
           "per process: wall ms | speed-up |")
