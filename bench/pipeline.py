@@ -7,7 +7,8 @@ Run on the samples first, often a wrong attempt, then a correct one; correct ans
 mostly the popular solution (verbatim or with cosmetic edits: comments, blank lines,
 trailing spaces, CRLF), some are the student's own; some students resubmit unchanged.
 Submissions arrive at `--rate` per second (a class working at once), so identical ones
-overlap in flight. Off = one execution per test, no result cache, no single-flight.
+overlap in flight. Off = one execution per test, no result cache, no single-flight
+(bench/baseline.py, judged in-process: that path is not in the production services).
 
 Execution goes through the Judge0 executor against testing/judge0_standin (it runs
 the programs for real, as subprocesses/sandbox on this machine), judged by a real
@@ -62,6 +63,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 
+from bench.baseline import judge_unoptimized  # noqa: E402
 from costs.models import ApiCall  # noqa: E402
 from problems.models import DailyActivity, Problem, ProblemProgress, TestCase  # noqa: E402
 from submissions import services  # noqa: E402
@@ -192,14 +194,14 @@ def percentile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run_inline(ids_queue: Queue, stop: threading.Event, executor) -> None:
+def run_inline(ids_queue: Queue, stop: threading.Event, executor, judge) -> None:
     try:
         while not stop.is_set():
             try:
                 sub_id = ids_queue.get(timeout=0.1)
             except Empty:
                 continue
-            services.judge_submission(submission_id=sub_id, executor=executor)
+            judge(submission_id=sub_id, executor=executor)
     finally:
         connections.close_all()
 
@@ -208,11 +210,16 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
            concurrency: int, warm_hits: int = 0) -> dict:
     reset_data()
     standin.reset()
-    settings.SUBMISSION_PIPELINE_OPTIMIZED = optimized
+    # The unoptimized path lives in bench/baseline.py, not in the services a worker runs:
+    # the "off" replay always judges in-process.
+    if not optimized:
+        worker_mode = "inline"
     env = {
         "EXECUTOR_BACKEND": "judge0", "JUDGE0_URL": standin.url, "JUDGE0_CALLBACK_BASE_URL": "",
-        "JUDGE0_POLL_INITIAL": "0.05", "JUDGE0_POLL_MAX_INTERVAL": "0.2",
-        "SUBMISSION_PIPELINE_OPTIMIZED": "true" if optimized else "false", "LOG_LEVEL": "WARNING",
+        "JUDGE0_POLL_INITIAL": "0.05", "JUDGE0_POLL_MAX_INTERVAL": "0.2", "LOG_LEVEL": "WARNING",
+        # The workload's simulated students submit faster than real ones; the fairness cap is
+        # measured separately (bench/fairness.py).
+        "SUBMISSION_USER_CONCURRENCY": "100",
     }
     worker = threads = None
     inline_queue: Queue = Queue()
@@ -229,7 +236,9 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
         settings.JUDGE0_POLL_INITIAL = 0.05
         settings.JUDGE0_POLL_MAX_INTERVAL = 0.2
         executor = Judge0Executor(use_callbacks=False)
-        threads = [threading.Thread(target=run_inline, args=(inline_queue, stop, executor), daemon=True)
+        judge = services.judge_submission if optimized else judge_unoptimized
+        settings.SUBMISSION_USER_CONCURRENCY = 100
+        threads = [threading.Thread(target=run_inline, args=(inline_queue, stop, executor, judge), daemon=True)
                    for _ in range(concurrency)]
         for t in threads:
             t.start()

@@ -277,8 +277,11 @@ SUBMISSION_QUEUED_DEADLINE = env.int("SUBMISSION_QUEUED_DEADLINE", default=300)
 SUBMISSION_RUNNING_DEADLINE = env.int("SUBMISSION_RUNNING_DEADLINE", default=300)
 SUBMISSION_UNSENT_GRACE = env.int("SUBMISSION_UNSENT_GRACE", default=10)  # never enqueued (broker down)
 SUBMISSION_MAX_SWEEPS = env.int("SUBMISSION_MAX_SWEEPS", default=5)
-# Off only for bench/pipeline.py's baseline: no result cache, no single-flight, one run per test.
-SUBMISSION_PIPELINE_OPTIMIZED = env.bool("SUBMISSION_PIPELINE_OPTIMIZED", default=True)
+# Fairness (submissions/concurrency.py): executions one account may run at once; a slot
+# expires after SLOT_SECONDS (a dead worker's); an over-cap task retries after RETRY_SECONDS.
+SUBMISSION_USER_CONCURRENCY = env.int("SUBMISSION_USER_CONCURRENCY", default=2)
+SUBMISSION_USER_SLOT_SECONDS = env.int("SUBMISSION_USER_SLOT_SECONDS", default=120)
+SUBMISSION_USER_RETRY_SECONDS = env.float("SUBMISSION_USER_RETRY_SECONDS", default=0.5)
 # Stdio tests of concurrent submissions share Judge0 batch requests (submissions/batching.py),
 # after waiting at most this long for twins; needs the Redis cache.
 JUDGE0_CROSS_SUBMISSION_BATCHING = env.bool("JUDGE0_CROSS_SUBMISSION_BATCHING", default=True)

@@ -137,6 +137,7 @@ def analyze_code_submission(ctx: ToolContext, *, problem_slug: str | None = None
 def run_samples(ctx: ToolContext, *, problem, code: str, language: str) -> dict:
     from submissions.executors.base import RetryableExecutorError
     from submissions.models import Status, Submission
+    from submissions.selectors import visible_result
     from submissions.services import judge_submission, submit_code
 
     try:
@@ -157,7 +158,9 @@ def run_samples(ctx: ToolContext, *, problem, code: str, language: str) -> dict:
         else:
             return {"verdict": "not_run", "error": "the code runner is busy; try again in a minute",
                     "submission": submission.pk}
-    tests = [t for t in judged.tests or [] if t.get("sample")]
+    # The same visibility rule as the student's own pages (never a hidden test's data).
+    shown = visible_result(submission=judged, viewer=ctx.user)
+    tests = [t for t in shown["tests"] if t["sample"]]
     failing = next((t for t in tests if not t.get("passed")), None)
     out = {
         "submission": judged.pk,
@@ -166,8 +169,8 @@ def run_samples(ctx: ToolContext, *, problem, code: str, language: str) -> dict:
         "samples_total": len(tests),
         "from_result_cache": judged.cache_hit,
     }
-    if judged.compile_output:
-        out["compile_output"] = judged.compile_output[:500]
+    if shown["compile_output"]:
+        out["compile_output"] = shown["compile_output"][:500]
     if failing:
         out["first_failing_sample"] = {
             k: (str(failing.get(k))[:300] if failing.get(k) is not None else None)

@@ -8,57 +8,31 @@ GET  /api/v1/submissions/?problem=<slug>   the caller's own submissions
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from . import selectors, services
 from .models import Language, Mode, Submission
 
-
-class SubmissionThrottle(SimpleRateThrottle):
-    """Per-user throttle on POST only, with separate scopes for run and submit."""
-
-    def allow_request(self, request, view):
-        if request.method != "POST" or not request.user.is_authenticated:
-            return True
-        mode = request.data.get("mode", Mode.SUBMIT) if isinstance(request.data, dict) else Mode.SUBMIT
-        self.scope = "submission_run" if mode == Mode.RUN else "submission_submit"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_rate(self):
-        if not getattr(self, "scope", None):
-            return None
-        return super().get_rate()
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+# The per-user submission throttle (shared with the workspace form): see services.
+SubmissionThrottle = services.SubmissionRateLimit
 
 
-def _test_out(test: dict, *, full: bool) -> dict:
-    out = {
-        "index": test["index"],
-        "sample": test["sample"],
-        "passed": test["passed"],
-        "time_ms": test.get("time_ms"),
+def _test_out(test: dict) -> dict:
+    return {name: test[name] for name in selectors.VISIBLE_FIELDS}
+
+
+def _hidden_out(hidden: dict | None) -> dict | None:
+    if hidden is None:
+        return None
+    first = hidden["first_failure"]
+    return {
+        "total": hidden["total"], "passed": hidden["passed"], "failed": hidden["failed"],
+        "not_run": hidden["not_run"],
+        "first_failure": None if first is None else {"verdict": first["verdict"], "time_ms": first["time_ms"]},
     }
-    if full or test["sample"]:
-        out.update({
-            "custom": test.get("custom", False),
-            "verdict": test.get("verdict"),
-            "input": test.get("input"),
-            "expected": test.get("expected"),
-            "actual": test.get("actual"),
-            "stdout": test.get("stdout", ""),
-            "stderr": test.get("stderr", ""),
-            "message": test.get("message", ""),
-            "memory_kb": test.get("memory_kb"),
-        })
-    return out
 
 
 def submission_out(sub: Submission, *, request, detail: bool) -> dict:
@@ -73,47 +47,72 @@ def submission_out(sub: Submission, *, request, detail: bool) -> dict:
         "verdict": sub.verdict or None,
         "cache_hit": sub.cache_hit,
         "runtime_ms": sub.runtime_ms,
-        "memory_kb": sub.memory_kb,
+        "memory_kb": selectors.shown_memory_kb(submission=sub, viewer=request.user),
         "created_at": sub.created_at,
         "finished_at": sub.finished_at,
     }
     if detail:
-        # Staff reading another user's submission see everything (support); owners see
-        # hidden tests as pass/fail and time only.
-        full = request.user.is_staff and sub.user_id != request.user.pk
-        tests = selectors.per_test_results(submission=sub)
-        failed = next((t for t in tests if not t["passed"]), None)
+        # The one visibility rule (selectors.visible_result): owners see samples/custom runs
+        # in full and hidden tests as counts; staff reading another user's see everything.
+        shown = selectors.visible_result(submission=sub, viewer=request.user)
+        failing, hidden = shown["failing"], shown["hidden"]
+        if failing is not None:
+            failed_test = {"index": failing["index"], "sample": failing["sample"], "verdict": failing["verdict"]}
+        elif hidden and hidden["first_failure"]:
+            failed_test = {"index": None, "sample": False, "verdict": hidden["first_failure"]["verdict"]}
+        else:
+            failed_test = None
         data.update({
             "code": sub.code,
             "stdin": sub.stdin,
             "executor": sub.executor,
-            "compile_output": sub.compile_output,
+            "compile_output": shown["compile_output"],
             "error_message": sub.error_message,
-            "tests": [_test_out(t, full=full) for t in tests],
-            "failed_test": {"index": failed["index"], "sample": failed["sample"]} if failed else None,
+            "tests": [_test_out(t) for t in shown["tests"]],
+            "hidden_tests": _hidden_out(hidden),
+            "tests_passed": shown["passed_count"],
+            "tests_total": shown["total"],
+            "failed_test": failed_test,
         })
-        if full:
+        if shown["full"]:
             data["user"] = sub.user.get_username()
             data["internal_error"] = sub.internal_error
     return data
 
 
 class TestResultSchema(serializers.Serializer):
-    """Hidden tests carry only index, sample, passed and time_ms."""
+    """A sample test or custom run (hidden tests appear only in `hidden_tests`, as counts;
+    staff reading another user's submission also get hidden entries here). Program output
+    is escaped: control characters and invalid UTF-8 bytes arrive as `\\xNN` text."""
 
     index = serializers.IntegerField()
     sample = serializers.BooleanField()
+    custom = serializers.BooleanField()
     passed = serializers.BooleanField()
+    verdict = serializers.CharField()
     time_ms = serializers.IntegerField(allow_null=True)
-    custom = serializers.BooleanField(required=False)
-    verdict = serializers.CharField(required=False)
-    input = serializers.CharField(required=False, allow_null=True)
-    expected = serializers.CharField(required=False, allow_null=True)
-    actual = serializers.CharField(required=False, allow_null=True)
-    stdout = serializers.CharField(required=False)
-    stderr = serializers.CharField(required=False)
-    message = serializers.CharField(required=False)
-    memory_kb = serializers.IntegerField(required=False, allow_null=True)
+    memory_kb = serializers.IntegerField(allow_null=True)
+    input = serializers.CharField(allow_null=True)
+    expected = serializers.CharField(allow_null=True)
+    actual = serializers.CharField(allow_null=True)
+    stdout = serializers.CharField()
+    stderr = serializers.CharField()
+    message = serializers.CharField()
+
+
+class HiddenFailureSchema(serializers.Serializer):
+    verdict = serializers.CharField()
+    time_ms = serializers.IntegerField(allow_null=True)
+
+
+class HiddenTestsSchema(serializers.Serializer):
+    """Hidden tests as counts: no index, no data, no per-test pass/fail list."""
+
+    total = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    not_run = serializers.IntegerField()
+    first_failure = HiddenFailureSchema(allow_null=True)
 
 
 class SubmissionSchema(serializers.Serializer):
@@ -138,11 +137,16 @@ class SubmissionDetailSchema(SubmissionSchema):
     compile_output = serializers.CharField()
     error_message = serializers.CharField()
     tests = TestResultSchema(many=True)
-    failed_test = serializers.DictField(allow_null=True)
+    hidden_tests = HiddenTestsSchema(allow_null=True)
+    tests_passed = serializers.IntegerField()
+    tests_total = serializers.IntegerField()
+    failed_test = serializers.DictField(allow_null=True, help_text="{index, sample, verdict}; index is null "
+                                        "for a hidden test")
 
 
 class SubmissionListCreateApi(APIView):
-    throttle_classes = [SubmissionThrottle]
+    """New submissions are throttled per user inside services.create_submission (the
+    workspace form shares the counters)."""
 
     class InputSerializer(serializers.Serializer):
         problem = serializers.SlugField(max_length=100)
@@ -164,15 +168,17 @@ class SubmissionListCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        problem = selectors.published_problem(slug=data["problem"])
-        submission = services.submit_code(
-            user=request.user,
-            problem=problem,
-            language=data["language"],
-            code=data["code"],
-            mode=data["mode"],
-            stdin=data.get("stdin"),
-        )
+        try:
+            submission = services.create_submission(
+                user=request.user,
+                problem_slug=data["problem"],
+                language=data["language"],
+                code=data["code"],
+                mode=data["mode"],
+                stdin=data.get("stdin"),
+            )
+        except services.SubmissionThrottled as exc:
+            raise exceptions.Throttled(wait=exc.wait) from exc
         submission.refresh_from_db()  # eager Celery (embedded default) may have judged it already
         body = submission_out(submission, request=request, detail=False)
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})

@@ -142,20 +142,24 @@ class TestReadPermissions:
         assert client_for(staff).get(url).status_code == 200
         assert client_for(owner).get(f"{URL}999999/").status_code == 404
 
-    def test_owner_sees_hidden_tests_as_pass_fail_and_time_only(self):
+    def test_owner_sees_hidden_tests_as_counts_only(self):
         problem = make_stdio_problem()
         owner = UserFactory()
         sub = finished_submission(owner, problem)
         body = client_for(owner).get(f"{URL}{sub.pk}/").json()
-        for key in ("id", "problem", "language", "mode", "status", "verdict", "cache_hit", "tests"):
+        for key in ("id", "problem", "language", "mode", "status", "verdict", "cache_hit", "tests", "hidden_tests"):
             assert key in body
         assert body["problem"] == problem.slug and body["verdict"] == "wrong_answer"
-        sample, hidden = body["tests"]
+        (sample,) = body["tests"]
         assert sample["input"] == "1 2\n" and sample["expected"] == "3\n" and sample["actual"] == "3\n"
-        assert set(hidden) == {"index", "sample", "passed", "time_ms"}
-        assert hidden == {"index": 1, "sample": False, "passed": False, "time_ms": 6}
-        assert body["failed_test"] == {"index": 1, "sample": False}
-        assert "internal_error" not in body and "db host down" not in str(body)
+        assert body["hidden_tests"] == {"total": 1, "passed": 0, "failed": 1, "not_run": 0,
+                                        "first_failure": {"verdict": "wrong_answer", "time_ms": 6}}
+        assert body["failed_test"] == {"index": None, "sample": False, "verdict": "wrong_answer"}
+        assert body["tests_passed"] == 1 and body["tests_total"] == 2
+        assert body["memory_kb"] == 900  # the sample's; a hidden test's memory is never shown
+        for leak in ("secret-ish output", "trace", "boom", "db host down"):
+            assert leak not in str(body)
+        assert "internal_error" not in body
 
     def test_staff_sees_everything_of_another_users_submission(self):
         sub = finished_submission(UserFactory(), make_stdio_problem())

@@ -92,7 +92,11 @@ def test_progress_keeps_hidden_test_data_out(client):
     client.force_login(user)
     html = client.get(f"/submissions/{submission.pk}/result/").json()["html"]
     api = client.get(f"/api/v1/submissions/{submission.pk}/").json()
-    assert "1 of 3 tests done" in html and "Test 3: failed" in html and "SECRET-ACTUAL" not in html
-    assert api["tests"] == [{"index": 2, "sample": False, "passed": False, "time_ms": 5}]
+    assert "1 of 3 tests done" in html and "1 hidden test done" in html and "SECRET-ACTUAL" not in html
+    assert "Test 3" not in html  # no per-index line for a hidden test
+    assert api["tests"] == [] and api["tests_total"] == 1
+    assert api["hidden_tests"] == {"total": 1, "passed": 0, "failed": 1, "not_run": 0,
+                                   "first_failure": {"verdict": "wrong_answer", "time_ms": 5}}
+    assert "SECRET-ACTUAL" not in str(api)
     client.force_login(UserFactory())
     assert client.get(f"/api/v1/submissions/{submission.pk}/").status_code == 404

@@ -251,11 +251,15 @@ class TestFailures:
 
 
 class TestUnoptimizedBaseline:
-    def test_one_executor_call_per_test_and_no_cache(self, judge0_executor, judge0, settings):
-        settings.SUBMISSION_PIPELINE_OPTIMIZED = False
+    """bench/baseline.py (the "off" replay of bench/pipeline.py) is outside the production
+    services but uses their steps: one executor call per test, no cache."""
+
+    def test_one_executor_call_per_test_and_no_cache(self, judge0_executor, judge0):
+        from bench.baseline import judge_unoptimized
+
         problem = make_stdio_problem()
-        subs = [services.judge_submission(submission_id=_submit(UserFactory(), problem, SUM_HIDDEN_WRONG).pk,
-                                          executor=judge0_executor) for _ in range(2)]
+        subs = [judge_unoptimized(submission_id=_submit(UserFactory(), problem, SUM_HIDDEN_WRONG).pk,
+                                  executor=judge0_executor) for _ in range(2)]
         assert [s.verdict for s in subs] == ["wrong_answer", "wrong_answer"]
         assert [t["passed"] for t in subs[0].tests] == [True, True, False, False]
         assert not any(s.cache_hit for s in subs) and not CachedResult.objects.exists()
