@@ -273,7 +273,9 @@ class JudgeResult:
             verdict=verdict, tests=tuple(tests), compile_output=excerpt(report.compile_output),
             executor=executor or report.backend, error_message=SYSTEM_ERROR_MESSAGE if system_error else "",
             internal_error=excerpt(report.message) if system_error else "",
-            trusted=getattr(report, "trusted", False) is True and not system_error,
+            # The harness marks a report cacheable only when its verdict came from a supervisor
+            # results block (or a compiler), never from the host guessing after an interrupted run.
+            trusted=report.cacheable is True and not system_error,
             executions=report.executions,
         )
 
