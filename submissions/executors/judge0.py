@@ -45,6 +45,7 @@ from .base import (
     TestOutcome,
     TestSpec,
     Verdict,
+    overall_verdict,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ IN_QUEUE, PROCESSING = 1, 2
 OUTPUT_KEEP_CHARS = 16 * 1024  # what a TestOutcome keeps of stdout/stderr
 CALLBACK_CACHE_PREFIX = "judge0:callback:"
 CALLBACK_CACHE_SECONDS = 600
+LEGACY_NOT_RUN = "not run: the program stopped earlier"
 
 # JVM start-up failures under a too-small cgroup: our configuration, not the student's code.
 JVM_STARTUP_MEMORY_ERRORS = ("Could not reserve enough space", "insufficient memory for the Java Runtime")
@@ -107,6 +109,7 @@ class SubmissionRequest:
     memory_limit: int | None = None  # KB
     max_file_size: int | None = None  # KB; also caps stdout
     max_processes_and_or_threads: int | None = None
+    stack_limit: int | None = None  # KB; isolate -k: RLIMIT_STACK of every process in the box
     callback_url: str | None = None
     additional_files: str | None = None  # Base64 of a zip (always Base64 in Judge0, whatever the flag)
 
@@ -120,7 +123,7 @@ class SubmissionRequest:
         if self.expected_output:
             body["expected_output"] = b64encode_text(self.expected_output)
         for name in ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size",
-                     "max_processes_and_or_threads", "callback_url", "additional_files"):
+                     "max_processes_and_or_threads", "stack_limit", "callback_url", "additional_files"):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
@@ -483,11 +486,32 @@ RUN_SCRIPT, COMPILE_SCRIPT = "run", "compile"  # v1.13.1 accepts only these name
 SUPERVISOR_FILE = "supervisor.py"
 
 
-def ce_1_13_1_profile():
-    """The harness RuntimeProfile of a self-hosted Judge0 CE 1.13.1 (paths above)."""
-    from ..harness import judge0_ce_profile
+def ce_1_13_1_profile(runtimes: dict | None = None):
+    """The harness RuntimeProfile of a self-hosted Judge0 CE 1.13.1 (paths above): the
+    supervisor on the CE's Python 3.8, compiles inside the run (the config's compile
+    section) within the run's CPU budget, C++ linked to find GCC 9.2's own libstdc++."""
+    from ..harness import RuntimeProfile
 
-    return judge0_ce_profile(CE_1_13_1_RUNTIMES)
+    r = runtimes or CE_1_13_1_RUNTIMES
+    return RuntimeProfile(
+        name="judge0-ce-1.13.1",
+        supervisor_python=r["python"],
+        python=r["python"],
+        node=r["node"],
+        gxx=r["g++"],
+        javac=r["javac"],
+        java=r["java"],
+        # GCC 9.2 defaults to gnu++14 and needs -pthread for std::thread; the binary needs
+        # the libstdc++ of /usr/local/gcc-9.2.0/lib64 (CE's run_cmd sets LD_LIBRARY_PATH).
+        cxx_flags=("-O2", "-std=c++17", "-pipe", "-pthread", f"-Wl,-rpath,{r['gcc_lib64']}"),
+        compile_inside=True,
+        compile_cpu_ms=COMPILE_CPU_MS,
+        compile_wall_ms=COMPILE_WALL_MS,
+    )
+
+
+# A compile inside the run shares the run's cpu_time_limit (<= 15 s) and wall (<= 20 s).
+COMPILE_CPU_MS, COMPILE_WALL_MS = 8000, 12000
 
 
 # --- the language-89 request ---------------------------------------------------------------
@@ -552,6 +576,9 @@ COMPILE_PEAK_KB = {"cpp": 384 * 1024, "java": 448 * 1024}
 # isolate -p counts processes AND threads of the box: the JVM (javac, then the runner) has
 # ~20-30 threads; Judge0's own default is 60.
 MAX_PROCESSES = {"java": 120}
+# The runners recurse deep (interview DFS; the Python runner sets recursionlimit 100000):
+# CE's MAX_STACK_LIMIT (128000 KB) rather than its default 64000 for the main threads.
+STACK_LIMIT_KB = 128000
 
 
 def _config_of(program) -> dict:
@@ -647,15 +674,87 @@ class Judge0Executor:
         """(program, request, plan) for `job`, or a system_error report when the job cannot be
         turned into a program (a bad signature: ours). Public so cross-submission batching
         can put several jobs' requests into one batch create."""
-        from ..harness import HarnessError, build_program
+        from ..harness import SUPERVISED_FUNCTION_LANGUAGES, HarnessError, build_program
 
         try:
+            if job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
+                return self._prepare_legacy(job)
             program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile)
         except HarnessError as exc:
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
         plan = self.plan(job, program)
         request = self.request_for(program, plan)
         return program, request, plan
+
+    # --- languages whose function runner is not supervised yet (harness/legacy.py) -----
+    def _prepare_legacy(self, job: Job):
+        """The legacy in-process harness (one file holding the student's code and every
+        test's arguments in stdin), still ONE language-89 submission: the file plus a
+        `compile` script (the tests are in stdin only, never in the box, so Judge0's compile
+        step cannot see them) and a `run` script, on the CE 1.13.1 paths. Goes away once
+        SUPERVISED_FUNCTION_LANGUAGES lists the language."""
+        from ..harness import build_harness, compile_command, run_command
+
+        program = build_harness(job, sentinel=secrets.token_hex(16))
+        r = self.runtimes
+        compile_argv = compile_command(job.language, program.filename)
+        run_argv = run_command(job.language, program.filename, job.limits)
+        if job.language == "cpp":
+            compile_argv = [r["g++"], *compile_argv[1:], f"-Wl,-rpath,{r['gcc_lib64']}"]
+        elif job.language == "java":
+            compile_argv, run_argv = [r["javac"], *compile_argv[1:]], [r["java"], *run_argv[1:]]
+        files = {program.filename: program.source, RUN_SCRIPT: f"exec {shlex.join(run_argv)}\n"}
+        if compile_argv:
+            files[COMPILE_SCRIPT] = f"exec {shlex.join(compile_argv)}\n"
+        n = max(len(job.tests), 1)
+        plan = self.plan(job)
+        # Judge0 compiles with its own MAX_* limits, outside the run's budget.
+        plan.cpu_time_limit = round(min(n * job.limits.time_limit_ms / 1000 + STARTUP_ALLOWANCE_S.get(
+            job.language, 0.5), settings.JUDGE0_MAX_CPU_TIME_LIMIT), 3)
+        plan.wall_time_limit = round(min(plan.cpu_time_limit * 2 + 1, settings.JUDGE0_MAX_WALL_TIME_LIMIT), 3)
+        plan.memory_limit = max(min(job.limits.memory_limit_mb * 1024 + MEMORY_OVERHEAD_KB.get(job.language, 0),
+                                    settings.JUDGE0_MAX_MEMORY_LIMIT_KB), 2048)
+        request = SubmissionRequest(
+            language_id=self.multi_file_language_id(),
+            stdin=program.stdin,
+            additional_files=base64.b64encode(build_archive(files)).decode("ascii"),
+            cpu_time_limit=plan.cpu_time_limit,
+            wall_time_limit=plan.wall_time_limit,
+            memory_limit=plan.memory_limit,
+            max_file_size=plan.max_file_size,
+            max_processes_and_or_threads=plan.max_processes_and_or_threads,
+            stack_limit=STACK_LIMIT_KB,
+        )
+        return program, request, plan
+
+    def _legacy_report(self, job: Job, program, result: SubmissionResult, *, plan: _Plan) -> ExecutionReport:
+        from ..harness import parse_harness_output, strip_progress
+
+        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
+        if verdict == Verdict.COMPILE_ERROR:
+            return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
+        stdout, raw_stderr = result.stdout or "", result.stderr or ""
+        stderr = strip_progress(raw_stderr, program.sentinel)
+        outcomes = parse_harness_output(job, program, stdout, stderr=raw_stderr)
+        if len({o.index for o in outcomes}) < len(job.tests):
+            # The run died as a whole: the reported tests keep their result, the first
+            # unreported one takes the blame and the rest could not run.
+            if verdict == Verdict.ACCEPTED:
+                verdict, note = Verdict.RUNTIME_ERROR, "the program ended without reporting every test"
+            reported = {o.index for o in outcomes}
+            blamed = False
+            for test in job.tests:
+                if test.index not in reported:
+                    outcomes.append(TestOutcome(index=test.index, verdict=verdict, passed=False,
+                                                stderr="" if blamed else _keep(stderr),
+                                                message=LEGACY_NOT_RUN if blamed else (note or verdict)))
+                    blamed = True
+        hidden = {t.index: not t.is_sample for t in job.tests}
+        for outcome in outcomes:
+            outcome.hidden = hidden.get(outcome.index, True)
+        outcomes.sort(key=lambda o: o.index)
+        return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes,
+                               compile_output=_compile_message(result.compile_output))
 
     def request_for(self, program, plan: _Plan) -> SubmissionRequest:
         """The language-89 submission of a supervised program: the zip of its files and the
@@ -671,6 +770,7 @@ class Judge0Executor:
             memory_limit=plan.memory_limit,
             max_file_size=plan.max_file_size,
             max_processes_and_or_threads=plan.max_processes_and_or_threads,
+            stack_limit=STACK_LIMIT_KB,
         )
 
     def plan(self, job: Job, program=None) -> _Plan:
@@ -715,11 +815,13 @@ class Judge0Executor:
         """The report of a final Judge0 result: the supervisor's block when there is a valid
         one, else what Judge0 itself saw (HostFacts); the same report builder as the local
         sandbox. Expected outputs never left this server: comparisons happen here."""
-        from ..harness import build_report, parse_supervisor_output
+        from ..harness import HarnessProgram, build_report, parse_supervisor_output
 
         if result.status_id in (13, 14) or result.status_id not in FINAL_STATUSES:
             _, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=note)
+        if isinstance(program, HarnessProgram):
+            return self._legacy_report(job, program, result, plan=plan)
         if result.status_id == 6:  # only with a separate `compile` script: nothing ran
             return self._whole_run_failed(job, Verdict.COMPILE_ERROR,
                                           compile_output=_compile_message(result.compile_output))
