@@ -52,8 +52,9 @@ def judge0(standin, settings):
 
 
 def stdio_job(code, tests, *, language="python", limits=None):
+    # Samples: they run in this order (hidden tests run shuffled, after the samples).
     specs = tuple(
-        TestSpec(index=i, input=inp, expected=exp, comparison=cmp)
+        TestSpec(index=i, input=inp, expected=exp, comparison=cmp, is_sample=True)
         for i, (inp, exp, cmp) in enumerate((t if len(t) == 3 else (*t, "exact")) for t in tests)
     )
     return Job(language=language, code=code, kind="stdio", signature=None, tests=specs, limits=limits or Limits())

@@ -106,8 +106,11 @@ def test_a_run_killed_mid_way_keeps_the_finished_tests(judge0):
     code = "import os\ndef sum_list(nums, offset):\n    if offset == 1:\n        os._exit(3)\n    return sum(nums) + offset\n"
     report = Judge0Executor().run(function_job(code))
     assert report.verdict == Verdict.RUNTIME_ERROR
-    assert [t.verdict for t in report.tests[:2]] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
-    assert report.tests[2].verdict == Verdict.RUNTIME_ERROR and not report.tests[3].passed
+    # Hidden tests run in an order the student cannot predict: the sample passed, the test
+    # that killed the runner is the runtime error, the rest passed or were not run.
+    assert report.tests[0].verdict == Verdict.ACCEPTED
+    assert report.tests[2].verdict == Verdict.RUNTIME_ERROR and not report.tests[2].message.startswith("not run")
+    assert all(report.tests[k].passed or report.tests[k].message.startswith("not run") for k in (1, 3))
     assert report.executions == 1
 
 

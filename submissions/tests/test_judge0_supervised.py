@@ -14,7 +14,7 @@ SIGNATURE = {
     "returns": "int",
 }
 # Hidden inputs carry a marker no sample has; the student must never see it.
-MARKER = 987654321
+MARKER = 731592648
 CASES = [([1, 2, 3], 0, 6, True), ([5], 5, 10, True), ([MARKER, 1], 0, MARKER + 1, False), ([-4, 4], 1, 1, False)]
 FUNCTION_OK = {
     "python": "def sum_list(nums, offset):\n    return sum(nums) + offset\n",
@@ -130,13 +130,13 @@ def test_forged_results_block_and_exit_is_not_accepted(judge0, judge0_executor):
 
 SNOOP = (
     "import glob, os, sys\n"
-    "MARK = b'__MARK__'\n"
+    "MARK = str(__HEAD__ * 1000 + __TAIL__).encode()\n"  # not the marker itself: this file holds it
     "def snoop():\n"
     "    found = []\n"
     "    paths = glob.glob('/proc/*/fd/*') + glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')\n"
     "    paths += glob.glob('/proc/*/task/*/environ') + ['/proc/%d/mem' % os.getppid()]\n"
     "    for root, _, names in os.walk('/'):\n"
-    "        if root.startswith(('/proc', '/sys', '/dev', '/usr')):\n"
+    "        if root.startswith(('/proc', '/sys', '/dev', '/usr', '/root/.pyenv')):\n"
     "            continue\n"
     "        paths += [os.path.join(root, n) for n in names]\n"
     "    for path in paths:\n"
@@ -152,7 +152,7 @@ SNOOP = (
     "            k = data.index(MARK)\n"
     "            found.append(path + ': ' + data[max(k - 40, 0):k + 40].decode('latin-1'))\n"
     "    return found\n"
-).replace("__MARK__", str(MARKER))
+).replace("__HEAD__", str(MARKER // 1000)).replace("__TAIL__", str(MARKER % 1000))
 
 
 def test_a_hidden_input_found_during_a_sample_test_never_reaches_the_student(judge0, judge0_executor):
