@@ -38,6 +38,7 @@ import argparse
 import base64
 import contextlib
 import json
+import logging
 import os
 import re
 import resource
@@ -354,7 +355,7 @@ def _local_python38() -> str | None:
 
     explicit = os.environ.get("JUDGE0_STANDIN_PYTHON38")
     if explicit:
-        return explicit
+        return explicit if os.path.isfile(os.path.join(explicit, "bin", "python3")) else None
     found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8.*")) + glob.glob("/root/.pyenv/versions/3.8.*"),
                    key=lambda p: [int(x) for x in p.rsplit("-", 1)[-1].split("/")[-1].split(".") if x.isdigit()])
     return found[-1] if found else None
@@ -390,14 +391,15 @@ def ce_runtime_binds() -> list[tuple[str, str]]:
     jdk = os.path.dirname(os.path.dirname(os.path.realpath(shutil.which("javac") or "/usr/bin/javac")))
     with _CE_LOCK:
         usr_local = root / "usr-local"
-        if not (usr_local / ".ready").exists():
+        if not (usr_local / ".ready-2").exists():
             shutil.rmtree(usr_local, ignore_errors=True)
-            for sub in ("python-3.8.1", "node-12.14.0/bin", "gcc-9.2.0/bin", "openjdk13"):
+            for sub in ("python-3.8.1/bin", "node-12.14.0/bin", "gcc-9.2.0/bin", "openjdk13"):
                 (usr_local / sub).mkdir(parents=True, exist_ok=True)
             (usr_local / "node-12.14.0/bin/node").touch()
+            (usr_local / "python-3.8.1/bin/python3").touch()  # mount point when there is no Python 3.8
             os.symlink(os.path.realpath(gxx), usr_local / "gcc-9.2.0/bin/g++")
             os.symlink("/usr/lib/x86_64-linux-gnu", usr_local / "gcc-9.2.0/lib64")
-            (usr_local / ".ready").touch()
+            (usr_local / ".ready-2").touch()
         python_copy = None
         if python:
             python_copy = root / ("python-" + os.path.basename(python.rstrip("/")))
@@ -412,6 +414,10 @@ def ce_runtime_binds() -> list[tuple[str, str]]:
     binds = [(str(usr_local), "/usr/local")]
     if python_copy:
         binds += [(str(python_copy), CE_PATHS["python"]), (str(python_copy / "lib"), os.path.join(python, "lib"))]
+    else:  # no Python 3.8 here: the system python3 at the CE path (the supervisor also runs on 3.11)
+        logging.getLogger(__name__).warning("judge0 stand-in: no pyenv Python 3.8; the CE python path runs python3")
+        binds += [(os.path.realpath("/usr/bin/python3"),
+                   CE_PATHS["python"] + "/bin/python3")]
     binds += [(os.path.realpath(node), CE_PATHS["node"]), (jdk, CE_PATHS["jdk"])]
     return binds
 
