@@ -200,3 +200,22 @@ def test_a_stdio_program_cannot_read_hidden_inputs_during_a_sample_test(judge0, 
     visible = visible_text(report, job)
     assert "found []" in visible and str(MARKER) not in visible
     assert_one_execution(judge0, report)
+
+
+def test_killing_the_supervisor_is_never_accepted_nor_cached(judge0, judge0_executor):
+    # Same uid: the student can SIGKILL the supervisor (the one signal it cannot ignore), then
+    # print whatever it likes. Judge0 then has no results block at all: an interrupted run.
+    code = (
+        "import os, signal, time\n"
+        "def sum_list(nums, offset):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    time.sleep(0.2)\n"
+        "    print('\\n' + 'f' * 32 + '\\n{}\\n' + 'f' * 32 + '-end')\n"
+        "    return sum(nums) + offset\n"
+    )
+    report = judge0_executor.run(function_job(code))
+    assert report.verdict == Verdict.RUNTIME_ERROR and not any(t.passed for t in report.tests)
+    assert report.cacheable is False
+    (sub,) = judge0.submissions.values()
+    assert sub.final["status_id"] == 12 and sub.final["exit_signal"] == 9  # SG: the supervisor itself
+    assert_one_execution(judge0, report)
