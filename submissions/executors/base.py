@@ -69,6 +69,8 @@ class Job:
     signature: dict | None  # problems.signatures JSON for function problems
     tests: tuple[TestSpec, ...]
     limits: Limits = field(default_factory=Limits)
+    # Stop at the first failing test (a submit); None: when the job has a hidden test.
+    stop_on_failure: bool | None = None
 
 
 @dataclass
@@ -84,6 +86,7 @@ class TestOutcome:
     time_ms: int | None = None
     memory_kb: int | None = None
     message: str = ""  # e.g. the exception of this test
+    hidden: bool = False  # a hidden test: the pipeline applies the visibility rule
 
 
 @dataclass
@@ -96,6 +99,9 @@ class ExecutionReport:
     http_requests: int = 0  # Judge0 HTTP requests (0 for local)
     latency_ms: int = 0
     backend: str = ""
+    # False when the verdict does not come from a supervisor results block (the run was
+    # interrupted and classified from the host's own facts): such a result is never cached.
+    cacheable: bool = True
 
     @property
     def time_ms(self) -> int | None:
@@ -117,6 +123,13 @@ class Executor(Protocol):
     name: str
 
     def run(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport: ...
+
+
+def stops_on_failure(job: Job) -> bool:
+    """A submit stops at the first failing test; a run (samples, custom input) runs every test."""
+    if job.stop_on_failure is not None:
+        return job.stop_on_failure
+    return any(not t.is_sample for t in job.tests)
 
 
 def overall_verdict(outcomes: list[TestOutcome]) -> str:

@@ -1,8 +1,15 @@
 """The local executor: every compile and run inside the bubblewrap sandbox of this machine.
 
-Function problems: compile once, then ONE execution of the harness carrying every test
-(executions=1 whatever the number of tests); outputs are judged here, server-side.
-Stdio problems: compile once, one process per test (executions = number of tests).
+Function and stdio problems alike: compile once (C++/Java, a sandbox step of its own with
+no test in it), then ONE sandbox execution of the supervised harness
+(submissions/harness): the trusted supervisor runs the student's runner (function) or
+one program process per test (stdio), enforces every per-test limit from outside the
+student's process and writes the results block; outputs are judged here, server-side,
+by the shared `build_report`. executions=1 whatever the number of tests. The
+supervisor's CMPROGRESS lines feed `on_test` while the run goes on (display only).
+
+C++/Java function problems stay on the legacy in-process harness until their supervised
+runners land (harness.SUPERVISED_FUNCTION_LANGUAGES).
 """
 
 from __future__ import annotations
@@ -16,21 +23,28 @@ import time
 
 from django.conf import settings
 
-from problems.comparison import text_matches
-
 from ..harness import (
     FILENAMES,
+    LOCAL,
+    NOT_RUN,
+    SUPERVISED_FUNCTION_LANGUAGES,
     HarnessError,
     HarnessProgram,
+    HostFacts,
+    SupervisedProgram,
     build_harness,
+    build_program,
+    build_report,
     compile_command,
     compile_error_in,
     parse_harness_output,
+    parse_supervisor_output,
+    progress_line,
     run_command,
     strip_progress,
 )
 from ..harness import cpp as cpp_harness
-from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, overall_verdict
+from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, overall_verdict, stops_on_failure
 from .sandbox import (
     MiB,
     SandboxLimits,
@@ -49,7 +63,8 @@ STARTUP_CPU_MS = {"python": 100, "javascript": 200, "cpp": 0, "java": 1000}
 NPROC = {"python": 32, "javascript": 64, "cpp": 32, "java": 128}
 STDIO_PCH = "#include <bits/stdc++.h>\n"
 MESSAGE_LIMIT = 4000
-NOT_RUN = "not run: an earlier test ended the run"
+# The supervisor's own processes next to the student's (it, the shell at PID 1).
+SUPERVISOR_NPROC = 4
 _MEMORY_MARKERS = (
     "MemoryError",  # Python
     "heap out of memory",  # Node (--max-old-space-size)
@@ -72,10 +87,10 @@ class LocalExecutor:
         bwrap_path()  # refuses (ExecutorError) rather than ever running code unsandboxed
         if job.language not in FILENAMES:
             report = _whole_run(job, Verdict.SYSTEM_ERROR, message=f"unsupported language {job.language!r}")
-        elif job.kind == "function":
-            report = self._run_function(job)
+        elif job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
+            report = self._run_function_legacy(job)
         else:
-            report = self._run_stdio(job, on_test=on_test)
+            report = self._run_supervised(job, on_test=on_test)
         report.latency_ms = int((time.monotonic() - started) * 1000)
         report.backend = self.name
         return report
@@ -122,8 +137,59 @@ class LocalExecutor:
         path.write_text(source, encoding="utf-8")
         os.chmod(path, 0o644)
 
-    # --- function problems: one execution for all tests -------------------------------
-    def _run_function(self, job: Job) -> ExecutionReport:
+    # --- the supervised harness: one execution for all tests --------------------------
+    def _run_supervised(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
+        try:
+            program = build_program(job, nonce=secrets.token_hex(16), profile=LOCAL,
+                                    stop_on_failure=stops_on_failure(job))
+        except HarnessError as exc:
+            return _whole_run(job, Verdict.SYSTEM_ERROR, message=str(exc))
+        limits = self._supervised_limits(job, program)
+        with acquire_slot() as slot:
+            for name, text in program.files.items():
+                self._write_source(slot, name, text)
+            compiled = self._compile_step(job, slot, program)
+            if compiled is not None and not compiled.ok:
+                return _compile_failed(job, compiled)
+            result = run_in_sandbox(program.run_argv, slot=slot, limits=limits, stdin=program.stdin,
+                                    on_stderr_line=_live(job, on_test) if on_test else None)
+        parsed = parse_supervisor_output(program, result.stdout)
+        host = HostFacts(
+            exit_code=result.exit_code, signal=result.signal, timed_out=result.timed_out,
+            output_exceeded=result.output_exceeded, oom_killed=False,
+            compile_output=(compiled.stderr + compiled.stdout) if compiled is not None else "",
+            stderr=result.stderr,
+        )
+        report = build_report(job, program, parsed, host=host)
+        report.executions = 1
+        return report
+
+    def _supervised_limits(self, job: Job, program: SupervisedProgram) -> SandboxLimits:
+        limits = self._limits(job, wall=program.wall_seconds + STARTUP_SECONDS[job.language] + 2,
+                              cpu=program.cpu_seconds, output_bytes=program.output_bytes)
+        return SandboxLimits(**{**limits.__dict__, "nproc": limits.nproc + SUPERVISOR_NPROC})
+
+    def _compile_step(self, job: Job, slot: Slot, program: SupervisedProgram) -> SandboxResult | None:
+        """The compile as a sandbox run of its own, before any test is in the box."""
+        if not program.compile_argv:
+            return None
+        wall = settings.SANDBOX_COMPILE_SECONDS
+        limits = SandboxLimits(
+            wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
+            file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
+        )
+        command = list(program.compile_argv)
+        binds = []
+        if job.language == "cpp":
+            header = STDIO_PCH if job.kind == "stdio" else getattr(cpp_harness, "PCH_HEADER", STDIO_PCH)
+            pch = cpp_precompiled_header(header)
+            if pch is not None:
+                command = [command[0], "-I/pch", *command[1:]]
+                binds.append((str(pch), "/pch"))
+        return run_in_sandbox(command, slot=slot, limits=limits, ro_binds=binds)
+
+    # --- legacy: C++/Java function problems until their supervised runners land --------
+    def _run_function_legacy(self, job: Job) -> ExecutionReport:
         try:
             program = build_harness(job, sentinel=secrets.token_hex(16))
         except HarnessError as exc:
@@ -170,55 +236,33 @@ class LocalExecutor:
             outcomes = _fill_unreported(job, outcomes, verdict, _failure_message(verdict, result, stderr), stderr)
         return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes)
 
-    # --- stdio problems: one process per test -----------------------------------------
-    def _run_stdio(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
-        filename = FILENAMES[job.language]
-        per_test = job.limits.time_limit_ms / 1000
-        limits = self._limits(
-            job, wall=per_test * 2 + STARTUP_SECONDS[job.language], output_bytes=job.limits.output_limit_bytes
-        )
-        outcomes: list[TestOutcome] = []
-        executions = 0
-        with acquire_slot() as slot:
-            self._write_source(slot, filename, job.code)
-            compiled = self._compile(job, slot, filename)
-            if compiled is not None and not compiled.ok:
-                return _compile_failed(job, compiled)
-            command = run_command(job.language, filename, job.limits)
-            for test in job.tests:
-                result = run_in_sandbox(command, slot=slot, limits=limits, stdin=test.input)
-                executions += 1
-                if executions == 1 and _looks_like_syntax_error(job.language, result.stderr, result):
-                    return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(result.stderr))
-                outcomes.append(_stdio_outcome(job, test, result))
-                if on_test:
-                    on_test(outcomes[-1])
-        report = ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes, executions=executions)
-        report.compile_output = _trim(compiled.stderr + compiled.stdout) if compiled else ""
-        return report
 
 
-def _stdio_outcome(job: Job, test, result: SandboxResult) -> TestOutcome:
-    # CPU time of the whole process includes the runtime's own start-up (the JVM's JIT
-    # and GC threads especially): an allowance keeps that from turning into a TLE.
-    over_time = result.cpu_ms > job.limits.time_limit_ms + STARTUP_CPU_MS[job.language]
-    verdict = _failure_verdict(result, result.stderr)
-    if verdict is None and over_time:
-        verdict = Verdict.TIME_LIMIT_EXCEEDED
-    common = {
-        "index": test.index, "actual": _trim(result.stdout), "stderr": _trim(result.stderr),
-        # No memory_kb: wait4's peak RSS includes the forking worker's own size before exec.
-        "time_ms": result.cpu_ms,
-    }
-    if verdict is None and result.exit_code != 0:
-        verdict = Verdict.RUNTIME_ERROR
-    if verdict is not None:
-        return TestOutcome(verdict=verdict, passed=False, message=_failure_message(verdict, result, result.stderr),
-                           **common)
-    if test.expected is None:
-        return TestOutcome(verdict=Verdict.ACCEPTED, passed=True, **common)
-    passed = text_matches(test.expected, result.stdout, test.comparison or "exact")
-    return TestOutcome(verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER, passed=passed, **common)
+def _live(job: Job, on_test: OnTest):
+    """Turn the supervisor's CMPROGRESS lines into provisional outcomes for live display.
+    Only what a line proves is shown: a failing status, or an `ok` whose answer digest was
+    checked; the final report (judged server-side) replaces all of it."""
+    hidden = {t.index: not t.is_sample for t in job.tests}
+    statuses = {"timeout": Verdict.TIME_LIMIT_EXCEEDED, "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+                "output": Verdict.OUTPUT_LIMIT_EXCEEDED, "error": Verdict.RUNTIME_ERROR,
+                "crash": Verdict.RUNTIME_ERROR}
+
+    def handle(line: str) -> None:
+        data = progress_line(line)
+        if data is None or data["id"] not in hidden:
+            return
+        if data["status"] == "ok":
+            if data.get("match") is None:
+                return
+            verdict = Verdict.ACCEPTED if data["match"] else Verdict.WRONG_ANSWER
+        elif data["status"] in statuses:
+            verdict = statuses[data["status"]]
+        else:
+            return
+        on_test(TestOutcome(index=data["id"], verdict=verdict, passed=verdict == Verdict.ACCEPTED,
+                            time_ms=int(round(data["time_ms"])), hidden=hidden[data["id"]]))
+
+    return handle
 
 
 def _failure_verdict(result: SandboxResult, stderr: str) -> str | None:

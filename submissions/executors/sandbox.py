@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,8 +265,10 @@ def run_in_sandbox(
     stdin: str | bytes = b"",
     writable: bool = True,
     ro_binds: Sequence[tuple[str, str]] = (),
+    on_stderr_line: Callable[[str], None] | None = None,
 ) -> SandboxResult:
-    """Run `command` in /box of the slot. Never raises for the student's behaviour."""
+    """Run `command` in /box of the slot. Never raises for the student's behaviour.
+    `on_stderr_line`, if given, is called with each complete stderr line as it arrives."""
     argv = bwrap_argv(command, workdir=slot.workdir, limits=limits, writable=writable, ro_binds=ro_binds)
     data = stdin.encode() if isinstance(stdin, str) else stdin
     started = time.monotonic()
@@ -282,7 +284,7 @@ def run_in_sandbox(
     )
     writer = threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True)
     writer.start()
-    out, err, timed_out, exceeded = _collect(proc, limits, started)
+    out, err, timed_out, exceeded = _collect(proc, limits, started, on_stderr_line)
     if timed_out or exceeded:
         _kill(proc)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -320,8 +322,10 @@ def _feed(pipe, data: bytes) -> None:
             pipe.close()
 
 
-def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> tuple[bytes, bytes, bool, bool]:
+def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float,
+             on_stderr_line: Callable[[str], None] | None = None) -> tuple[bytes, bytes, bool, bool]:
     buffers = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    line_start = 0
     selector = selectors.DefaultSelector()
     for pipe in buffers:
         os.set_blocking(pipe.fileno(), False)
@@ -341,6 +345,12 @@ def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> t
                     continue
                 buf = buffers[key.fileobj]
                 buf += chunk
+                if on_stderr_line is not None and key.fileobj is proc.stderr:
+                    end = buf.rfind(b"\n")
+                    if end >= line_start:
+                        for line in bytes(buf[line_start:end]).split(b"\n"):
+                            on_stderr_line(line.decode("utf-8", "replace"))
+                        line_start = end + 1
                 if len(buf) > limits.output_bytes:
                     del buf[limits.output_bytes:]
                     exceeded = True

@@ -1,89 +1,35 @@
-"""JavaScript harness. Line 1 of the file starts with the harness's stdin read followed,
-on the same line, by the student's first line, so stack-trace line numbers match theirs.
-Each call runs under `vm.runInThisContext(..., {timeout})`: V8 terminates a synchronous
-infinite loop at the per-test limit, which plain Node cannot do otherwise."""
+"""JavaScript on the supervised harness.
+
+Function problems: `solution.js` is the student's text as written; `runner.js`
+(runners/runner.js) compiles it with `vm.Script(..., {filename: "solution.js"})` inside
+Node's own module wrapper (so `require` works and line 1 is the student's line 1), and
+finds the function whichever way it was declared: `function f`, `var/let/const f = ...`,
+`module.exports.f`, or a LeetCode `class Solution` with that method. JSON maps to JS
+natively. Stdio problems run solution.js itself.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from problems.signatures import Signature, function_name
 
-PREAMBLE = (
-    "const __cmRaw = require('fs').readFileSync(0, 'utf8'); "
-    "const __cmWrite = process.stdout.write.bind(process.stdout); "
-    "const __cmErr = process.stderr.write.bind(process.stderr); "
-    "const __cmLog = console.log; "
-)
-
-TEMPLATE = r'''
-;(function __cmMain(fn) {
-  const vm = require('vm');
-  const util = require('util');
-  const data = JSON.parse(__cmRaw);
-  const sentinel = data.sentinel;
-  const cap = data.stdout_limit;
-  let current = null;
-  const capture = (text) => {
-    if (current === null) return true;
-    if (current.size < cap) current.parts.push(String(text).slice(0, cap - current.size));
-    current.size += String(text).length;
-    return true;
-  };
-  process.stdout.write = (chunk) => capture(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-  for (const name of ['log', 'info', 'debug', 'warn']) {
-    console[name] = (...args) => capture(util.format(...args) + '\n');
-  }
-  const results = [];
-  for (let i = 0; i < data.tests.length; i++) {
-    const entry = {i: i, status: 'ok', value: null, error: '', time_ms: 0, stdout: ''};
-    current = {parts: [], size: 0};
-    const started = process.cpuUsage();
-    try {
-      if (typeof fn !== 'function') throw new ReferenceError('function ' + __CM_FUNCTION__ + ' is not defined');
-      globalThis.__cmCall = () => fn(...data.tests[i]);
-      // V8's timeout is wall-clock: 5x + 1 s stops a loop, CPU time below judges.
-      const value = vm.runInThisContext('__cmCall()', {timeout: data.time_limit_ms * 5 + 1000});
-      const text = JSON.stringify(value === undefined ? null : value);
-      entry.value = text === undefined ? null : JSON.parse(text);
-    } catch (e) {
-      if (e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-        entry.status = 'timeout';
-        entry.error = 'time limit exceeded';
-      } else {
-        entry.status = 'error';
-        entry.error = __cmDescribe(e);
-      }
-    }
-    const used = process.cpuUsage(started);
-    entry.time_ms = (used.user + used.system) / 1000;
-    // Peak resident set of the process so far (KiB): memory shown per test.
-    entry.memory_kb = process.resourceUsage ? process.resourceUsage().maxRSS : null;
-    const out = current.parts.join('');
-    entry.stdout = current.size > cap ? out + '\n...[truncated]' : out;
-    current = null;
-    results.push(entry);
-    // Progress on stderr: if the whole run is killed, finished tests keep their results.
-    __cmErr('\n' + sentinel + ':' + JSON.stringify(entry) + '\n');
-  }
-  __cmWrite('\n' + sentinel + '\n' + JSON.stringify(results) + '\n');
-})(typeof __CM_IDENT__ === 'undefined' ? undefined : __CM_IDENT__);
-
-function __cmDescribe(e) {
-  if (e instanceof Error) {
-    const m = /solution\.js:(\d+)/.exec(e.stack || '');
-    return e.name + ': ' + e.message + (m ? ' (line ' + m[1] + ')' : '');
-  }
-  return 'thrown: ' + String(e);
-}
-'''
+RUNNER = (Path(__file__).parent / "runners" / "runner.js").read_text(encoding="utf-8")
+PLACEHOLDER = "'__FUNCTION__'"
 
 
-def render(signature: Signature, code: str) -> str:
+def render(signature: Signature, code: str) -> dict[str, str]:
     name = function_name(signature, "javascript")
-    harness = TEMPLATE.replace("__CM_FUNCTION__", json.dumps(name)).replace("__CM_IDENT__", name)
-    # A shebang or BOM on line 1 would no longer be first; drop them.
-    code = code.lstrip("\ufeff")
-    if code.startswith("#!"):
-        code = "//" + code
-    return PREAMBLE + code + "\n" + harness
+    return {"solution.js": code, "runner.js": RUNNER.replace(PLACEHOLDER, json.dumps(name), 1)}
+
+
+def render_stdio(code: str) -> dict[str, str]:
+    return {"solution.js": code}
+
+
+def argv(profile, limits, kind: str) -> tuple[list[str] | None, list[str]]:
+    # RLIMIT_AS breaks V8; the heap flag makes an overflow abort with "heap out of memory".
+    mem = max(limits.memory_limit_mb, 32)
+    script = "runner.js" if kind == "function" else "solution.js"
+    return None, [profile.node, f"--max-old-space-size={mem}", "--stack-size=8000", script]

@@ -1,6 +1,7 @@
 """LocalExecutor with Python in the real bubblewrap sandbox: every pack problem's
 reference solution, the verdicts of broken solutions, stdio problems and custom runs."""
 
+import dataclasses
 import os
 import threading
 
@@ -25,14 +26,21 @@ def test_python_reference_solution_of_every_pack_problem_is_accepted(slug):
     report = LocalExecutor().run(job)
     failing = [(t.index, t.verdict, t.actual, t.message) for t in report.tests if not t.passed]
     assert report.verdict == Verdict.ACCEPTED, failing
-    # The whole point of the harness: one execution for a function problem, whatever N.
-    assert report.executions == (1 if problem.kind == "function" else len(job.tests))
+    # The whole point of the supervised harness: one execution per submission, whatever N
+    # (stdio problems too: each test gets its own process inside that one execution).
+    assert report.executions == 1
     assert report.backend == "local" and report.http_requests == 0 and report.latency_ms > 0
 
 
-def _two_sum(code, **kwargs):
+def _every_test(job):
+    """The job run in full (as a Run is): no stop at the first failing test."""
+    return dataclasses.replace(job, stop_on_failure=False)
+
+
+def _two_sum(code, *, stop_on_failure=False, **kwargs):
     kwargs.setdefault("comparison", "unordered")
-    return LocalExecutor().run(function_job(TWO_SUM, code, TWO_SUM_CASES, **kwargs))
+    job = dataclasses.replace(function_job(TWO_SUM, code, TWO_SUM_CASES, **kwargs), stop_on_failure=stop_on_failure)
+    return LocalExecutor().run(job)
 
 
 CORRECT = (
@@ -90,10 +98,44 @@ def test_a_missing_function_or_a_crashing_module_is_a_runtime_error_on_every_tes
 
 def test_a_process_that_dies_midway_keeps_the_finished_tests():
     code = CORRECT.replace("    seen = {}\n", "    import os\n    if len(nums) == 2:\n        os._exit(3)\n    seen = {}\n")
+    # A run: the crashed runner is restarted for the next test.
     report = _two_sum(code)
-    assert [t.verdict for t in report.tests[:3]] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.RUNTIME_ERROR]
-    assert report.tests[3].verdict == Verdict.RUNTIME_ERROR and report.tests[3].message == NOT_RUN
+    assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.RUNTIME_ERROR,
+                                                 Verdict.ACCEPTED]
+    assert report.tests[2].message == "exit code 3"
+    assert report.verdict == Verdict.RUNTIME_ERROR and report.executions == 1
+    # A submit stops there: the tests after it (in the shuffled order) are not run.
+    report = _two_sum(code, stop_on_failure=True)
+    assert report.tests[2].verdict == Verdict.RUNTIME_ERROR and report.tests[2].message == "exit code 3"
+    for test in report.tests:
+        if test.index != 2:
+            assert test.verdict == Verdict.ACCEPTED or (test.verdict == Verdict.RUNTIME_ERROR
+                                                        and test.message == NOT_RUN), test
     assert report.verdict == Verdict.RUNTIME_ERROR
+
+
+def test_a_submit_stops_at_the_first_failing_hidden_test_in_an_unpredictable_order():
+    samples = [dataclasses.replace(t, is_sample=True) for t in function_job(TWO_SUM, "", TWO_SUM_CASES[:2]).tests]
+    cases = [({"nums": [i, 100 - i], "target": 100}, [0, 1]) for i in range(8)]
+    wrong = "def two_sum(nums, target):\n    return [1, 0] if nums[0] >= 0 else [0, 1]\n"  # wrong everywhere
+    base = function_job(TWO_SUM, wrong, TWO_SUM_CASES[:2] + cases)
+    job = dataclasses.replace(base, tests=tuple(samples) + base.tests[2:])
+    firsts = set()
+    for _ in range(4):
+        report = LocalExecutor().run(dataclasses.replace(job, stop_on_failure=True))
+        assert report.verdict == Verdict.WRONG_ANSWER and report.executions == 1
+        ran = [t for t in report.tests if t.message != NOT_RUN]
+        # Samples run first: the first sample fails and nothing else runs.
+        assert [t.index for t in ran] == [0] and not ran[0].hidden
+        assert all(t.hidden for t in report.tests[2:])
+    # Hidden tests: the right answer for the samples, wrong for every hidden one.
+    sneaky = CORRECT.replace("    seen = {}\n", "    if target == 100:\n        return [1, 0]\n    seen = {}\n")
+    for _ in range(6):
+        report = LocalExecutor().run(dataclasses.replace(job, code=sneaky, stop_on_failure=True))
+        ran = [t for t in report.tests if t.message != NOT_RUN]
+        assert [t.passed for t in ran[:2]] == [True, True] and len(ran) == 3
+        firsts.add(ran[2].index)
+    assert len(firsts) > 1  # the first hidden test differs from one execution to the next
 
 
 def test_student_prints_are_captured_per_test_and_truncated():
@@ -125,7 +167,7 @@ def test_float_comparison_and_non_json_return_values():
     sig = {"function": "mean", "params": [{"name": "xs", "type": "list[float]"}], "returns": "float"}
     job = function_job(sig, "def mean(xs):\n    return sum(xs) / len(xs) if xs else {1}\n",
                        [({"xs": [0.1, 0.2]}, 0.15), ({"xs": []}, 0.0)], comparison="float")
-    report = LocalExecutor().run(job)
+    report = LocalExecutor().run(_every_test(job))
     assert report.tests[0].verdict == Verdict.ACCEPTED
     assert report.tests[1].verdict == Verdict.RUNTIME_ERROR and "JSON serializable" in report.tests[1].message
 
@@ -136,8 +178,8 @@ ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
 
 def test_stdio_runs_one_process_per_test_and_compares_text():
     job = stdio_job(ADD, [("1 2\n", "3\n"), ("5 5\n", "10"), ("2 2\n", "5\n")])
-    report = LocalExecutor().run(job)
-    assert report.executions == 3
+    report = LocalExecutor().run(_every_test(job))
+    assert report.executions == 1  # one sandbox execution; each test's own process inside it
     assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.WRONG_ANSWER]
     assert report.tests[2].actual == "4\n"
 
@@ -145,7 +187,7 @@ def test_stdio_runs_one_process_per_test_and_compares_text():
 def test_stdio_time_limit_runtime_error_and_syntax_error():
     slow = stdio_job("import sys\nif sys.stdin.read().strip() == 'spin':\n    while True: pass\nprint('ok')\n",
                      [("spin", "ok"), ("x", "ok")], time_limit_ms=300)
-    report = LocalExecutor().run(slow)
+    report = LocalExecutor().run(_every_test(slow))
     assert [t.verdict for t in report.tests] == [Verdict.TIME_LIMIT_EXCEEDED, Verdict.ACCEPTED]
     crash = LocalExecutor().run(stdio_job("raise ValueError('bad input')\n", [("1", "1")]))
     assert crash.verdict == Verdict.RUNTIME_ERROR and "ValueError: bad input" in crash.tests[0].message
