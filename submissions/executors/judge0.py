@@ -46,6 +46,7 @@ from .base import (
     TestSpec,
     Verdict,
     overall_verdict,
+    stops_on_failure,
 )
 
 logger = logging.getLogger(__name__)
@@ -446,10 +447,7 @@ def host_facts(result: SubmissionResult, *, plan: _Plan):
 
 
 def _outcome(test: TestSpec, verdict: str, message: str) -> TestOutcome:
-    outcome = TestOutcome(index=test.index, verdict=verdict, passed=False, message=message)
-    if hasattr(outcome, "hidden"):
-        outcome.hidden = not test.is_sample
-    return outcome
+    return TestOutcome(index=test.index, verdict=verdict, passed=False, message=message, hidden=not test.is_sample)
 
 
 def _keep(text: str | None) -> str:
@@ -679,7 +677,8 @@ class Judge0Executor:
         try:
             if job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
                 return self._prepare_legacy(job)
-            program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile)
+            program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile,
+                                    stop_on_failure=stops_on_failure(job))
         except HarnessError as exc:
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
         plan = self.plan(job, program)
@@ -731,7 +730,7 @@ class Judge0Executor:
         from ..harness import parse_harness_output, strip_progress
 
         verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
-        if verdict == Verdict.COMPILE_ERROR:
+        if verdict == Verdict.COMPILE_ERROR:  # the compiler's verdict on the student's file: cacheable
             return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
         stdout, raw_stderr = result.stdout or "", result.stderr or ""
         stderr = strip_progress(raw_stderr, program.sentinel)
@@ -753,8 +752,9 @@ class Judge0Executor:
         for outcome in outcomes:
             outcome.hidden = hidden.get(outcome.index, True)
         outcomes.sort(key=lambda o: o.index)
+        # Not a supervisor's result (the student shares the harness's process): never cached.
         return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes,
-                               compile_output=_compile_message(result.compile_output))
+                               compile_output=_compile_message(result.compile_output), cacheable=False)
 
     def request_for(self, program, plan: _Plan) -> SubmissionRequest:
         """The language-89 submission of a supervised program: the zip of its files and the
@@ -834,7 +834,8 @@ class Judge0Executor:
     @staticmethod
     def _whole_run_failed(job: Job, verdict: str, *, message: str = "", compile_output: str = "") -> ExecutionReport:
         outcomes = [_outcome(t, verdict, message) for t in job.tests]
-        return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output, message=message)
+        return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output, message=message,
+                               cacheable=verdict == Verdict.COMPILE_ERROR)
 
     # --- polling ----------------------------------------------------------------------
     def wait_for(self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None,

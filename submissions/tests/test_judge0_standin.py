@@ -160,13 +160,13 @@ def test_multi_file_statuses_follow_the_bash_run_wrapper(judge0):
     url = judge0.url
     # bash survives its child: exit 128 + 9 -> NZEC, with bash's own line in stderr.
     survived = run_project(url, {"run": f"{PY38} -c 'import os; os.kill(os.getpid(), 9)'\n"})
-    assert survived["status"]["id"] == 11 and survived["exit_code"] == 137 and survived["exit_signal"] is None
+    assert survived["status"]["id"] == 11 and survived["exit_code"] == 137 and survived["exit_signal"] is None, survived
     assert "Killed" in survived["stderr"] and survived["message"] == "Exited with error status 137"
     # `exec`: the program is isolate's direct child, so its signal is reported as such (SG).
     segv = run_project(url, {"run": f"exec {PY38} -c 'import os; os.kill(os.getpid(), 11)'\n"})
-    assert segv["status"]["id"] == 7 and segv["exit_signal"] == 11
+    assert segv["status"]["id"] == 7 and segv["exit_signal"] == 11, segv
     failed = run_project(url, {"run": f"exec {PY38} -c 'raise SystemExit(3)'\n"})
-    assert failed["status"]["id"] == 11 and failed["exit_code"] == 3
+    assert failed["status"]["id"] == 11 and failed["exit_code"] == 3, failed
     # The whole box's CPU: a busy child nobody waits for still counts (--cg-timing).
     spin = f"exec {PY38} -c 'import os, time\nif os.fork() == 0:\n    while True: pass\ntime.sleep(30)'\n"
     slow = run_project(url, {"run": spin}, cpu_time_limit=0.5, cpu_extra_time=0.5, wall_time_limit=10)
