@@ -1,14 +1,15 @@
-"""Cross-submission batching of stdio tests on Judge0.
+"""Cross-submission batching of Judge0 submissions.
 
-Judge0 judges one test per submission, so a stdio problem costs one execution per test
-and, alone, one create request plus polls per submission. Here the tests of every
-submission being judged at the same time (any worker process, any thread) go into one
-Redis queue; whoever is waiting takes the "leader" role for one round: after a short
-bounded wait (at most `max_wait` from the oldest item's arrival, or until `batch_size`
-items are there) it creates up to 20 of them in one POST /submissions/batch, then polls
-up to 20 outstanding tokens of all submissions in one GET /submissions/batch, and writes
-each finished result under its item's key. Under load a create and a poll serve many
-submissions, so HTTP requests per submission fall well below one.
+Every job is one Judge0 execution (a language-89 submission running the supervised
+harness), but alone it also costs one create request plus its polls. Here the
+submissions of every job being judged at the same time (any worker process, any thread)
+go into one Redis queue; whoever is waiting takes the "leader" role for one round: after
+a short bounded wait (at most `max_wait` from the oldest item's arrival, or until
+`batch_size` items are there) it creates up to 20 of them in one POST /submissions/batch,
+then polls up to 20 outstanding tokens of all jobs in one GET /submissions/batch, and
+writes each finished result under its item's key. Under load a create and a poll serve
+many submissions, so HTTP requests per submission fall well below one; executions stay
+exactly one per job.
 
 Every HTTP request is attributed to exactly one item (the first of its batch), so the
 ledger's per-submission counts add up to the true total.
@@ -44,8 +45,8 @@ def _key(name: str) -> str:
 
 
 class BatchingJudge0Executor:
-    """`Executor` that shares Judge0 batch requests between concurrent stdio jobs;
-    function jobs (one execution each already) go straight to the wrapped executor."""
+    """`Executor` that shares Judge0 batch requests between concurrent jobs (function and
+    stdio alike: each is one submission of the wrapped executor's making)."""
 
     name = "judge0"
 
@@ -57,19 +58,21 @@ class BatchingJudge0Executor:
         self.poll_interval = poll_interval
 
     def run(self, job: Job, *, on_test=None) -> ExecutionReport:
-        # Tests of many submissions share batches and one poll loop: results arrive together,
-        # so there is no per-test progress to report here.
-        if job.kind != "stdio" or not job.tests:
-            return self.inner.run(job)
         started = time.monotonic()
-        plan = self.inner.plan(job, tests_per_submission=1)
-        requests_ = [self.inner.stdio_request(job, t, plan=plan) for t in job.tests]
-        results, http_requests = self._execute_shared(requests_)
-        report = self.inner.stdio_report(job, results, plan=plan)
-        report.executions = len(requests_)
+        prepared = self.inner.prepare(job)
+        if isinstance(prepared, ExecutionReport):  # the job could not become a program (ours)
+            prepared.backend = self.name
+            return prepared
+        program, request, plan = prepared
+        (result,), http_requests = self._execute_shared([request])
+        report = self.inner.finish(job, program, result, plan=plan)
+        report.executions = 1
         report.http_requests = http_requests
         report.latency_ms = int((time.monotonic() - started) * 1000)
         report.backend = self.name
+        if on_test:
+            for outcome in report.tests:
+                on_test(outcome)
         return report
 
     # --- the shared queue ----------------------------------------------------------------

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from .executors.judge0 import CALLBACK_CACHE_SECONDS, callback_cache_key, callback_signature
 
-MAX_BODY_BYTES = 2 * 1024 * 1024  # stdout is capped at max_file_size (<= 4 MiB) before Base64
+# stdout and stderr are each capped at max_file_size (<= 4096 KB; a run's whole results block
+# is in stdout) before Base64 (x 4/3).
+MAX_BODY_BYTES = 12 * 1024 * 1024
 
 
 @csrf_exempt

@@ -11,9 +11,20 @@ and a PUT callback when processing finishes.
 
 It really EXECUTES the programs, inside the project's bubblewrap sandbox
 (`submissions.executors.sandbox`, needs Django settings) with Judge0's file names.
-Known gap: the sandbox hands back text, so output that is not UTF-8 arrives with
+Language 89 "Multi-file program" is run as Judge0 CE 1.13.1's `IsolateJob` does
+(app/jobs/isolate_job.rb at tag v1.13.1): `additional_files` (a Base64 zip) unzipped
+into a fresh box, `/bin/bash compile` if the archive has one (stdin /dev/null, stderr
+into compile_output, the MAX_* limits, non-zero exit -> status 6), then `/bin/bash run`
+with the submission's stdin and limits; the CE 1.13.1 runtime paths
+(/usr/local/python-3.8.1, /usr/local/node-12.14.0, /usr/local/gcc-9.2.0,
+/usr/local/openjdk13; db/languages/active.rb) are made real inside the box from this
+machine's runtimes (`ce_runtime_binds`), `memory` is the peak memory of the box in KB
+and the whole box's CPU time is limited like isolate's --cg-timing.
+Known gaps: the sandbox hands back text, so output that is not UTF-8 arrives with
 U+FFFD replacements (real Judge0 keeps the bytes and answers 400 without base64);
-and it does not measure peak memory, so `memory` is null.
+single-file languages still run with this machine's runtimes and report `memory` null;
+Node, GCC and the JDK bound at the CE paths are this machine's versions (issue #13 pins
+the CE ones: Node 12.14.0, GCC 9.2.0, OpenJDK 13.0.1), Python is the pyenv 3.8 here.
 
 Control (not counted, no auth): POST /_standin/control {"action": ...}, GET
 /_standin/stats, POST /_standin/reset -- or the same through the Python methods of
@@ -27,7 +38,9 @@ import argparse
 import base64
 import contextlib
 import json
+import logging
 import os
+import re
 import resource
 import shutil
 import signal
@@ -55,7 +68,9 @@ LANGUAGES = {
     54: ("C++ (GCC 9.2.0)", "cpp"),
     62: ("Java (OpenJDK 13.0.1)", "java"),
     46: ("Bash (5.0.0)", "bash"),
+    89: ("Multi-file program", "multi"),
 }
+MULTI_FILE = 89
 DEFAULT_FIELDS = ("token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status")
 ALL_FIELDS = (
     "source_code", "language_id", "stdin", "expected_output", "stdout", "status_id", "created_at", "finished_at",
@@ -125,6 +140,15 @@ class RunSpec:
     wall_time_limit: float
     memory_limit_kb: int
     max_file_size_kb: int
+    additional_files: bytes | None = None  # the zip (already Base64-decoded)
+    cpu_extra_time: float = 1.0
+    stack_limit_kb: int = 64000
+    max_processes: int = 60
+    max_extract_kb: int = 10240
+    max_cpu_time_limit: float = 15.0  # the compile step's limits are the server's MAX_* values
+    max_wall_time_limit: float = 20.0
+    max_memory_limit_kb: int = 512000
+    max_max_file_size_kb: int = 4096
 
 
 SOURCE_FILES = {"python": "script.py", "javascript": "script.js", "cpp": "main.cpp", "java": "Main.java",
@@ -138,6 +162,8 @@ class SubprocessRunner:
     name = "subprocess"
 
     def run(self, spec: RunSpec) -> RunResult:
+        if spec.language == "multi":
+            return RunResult(internal_error="multi-file programs need the sandbox runner", exit_code=None)
         work = tempfile.mkdtemp(prefix="j0standin-")
         try:
             path = os.path.join(work, SOURCE_FILES[spec.language])
@@ -255,6 +281,8 @@ class SandboxRunner:
     NPROC = {"python": 32, "javascript": 64, "cpp": 32, "java": 128, "bash": 32}
 
     def run(self, spec: RunSpec) -> RunResult:
+        if spec.language == "multi":
+            return run_multi_file(spec)
         import math
 
         from submissions.executors import sandbox as sb
@@ -304,6 +332,282 @@ class SandboxRunner:
         )
 
 
+# --- language 89 "Multi-file program", as IsolateJob runs it (app/jobs/isolate_job.rb, v1.13.1) ----
+# The CE 1.13.1 image (judge0/compilers:1.4.0) has its runtimes under /usr/local, named in
+# db/languages/active.rb at tag v1.13.1: Python 3.8.1 (id 71)
+# "/usr/local/python-3.8.1/bin/python3", C++ GCC 9.2.0 (id 54)
+# "/usr/local/gcc-9.2.0/bin/g++" (+ LD_LIBRARY_PATH=/usr/local/gcc-9.2.0/lib64 to run), Java
+# OpenJDK 13.0.1 (id 62) "/usr/local/openjdk13/bin/{javac,java}", JavaScript Node.js 12.14.0
+# (id 63) "/usr/local/node-12.14.0/bin/node". A program of language 89 names them itself,
+# so the stand-in makes those paths real inside the box.
+CE_PATHS = {
+    "python": "/usr/local/python-3.8.1",
+    "node": "/usr/local/node-12.14.0/bin/node",
+    "gcc": "/usr/local/gcc-9.2.0",
+    "jdk": "/usr/local/openjdk13",
+}
+_CE_LOCK = threading.Lock()
+
+
+def _local_python38() -> str | None:
+    """The pyenv-installed Python 3.8 of this machine (JUDGE0_STANDIN_PYTHON38 overrides)."""
+    import glob
+
+    explicit = os.environ.get("JUDGE0_STANDIN_PYTHON38")
+    if explicit:
+        return explicit if os.path.isfile(os.path.join(explicit, "bin", "python3")) else None
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8.*")) + glob.glob("/root/.pyenv/versions/3.8.*"),
+                   key=lambda p: [int(x) for x in p.rsplit("-", 1)[-1].split("/")[-1].split(".") if x.isdigit()])
+    return found[-1] if found else None
+
+
+def _hardlink_tree(source: str, target: str) -> None:
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:  # another file system: copy
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, symlinks=True, copy_function=link)
+
+
+def ce_runtime_binds() -> list[tuple[str, str]]:
+    """(source, target) read-only binds that make the CE 1.13.1 runtime paths real in a box.
+
+    /usr/local of the box is a directory of ours holding the mount points (bwrap cannot
+    create them under the read-only /usr), so /usr/local has only the CE runtimes, as in
+    the CE image. Python: the pyenv 3.8 tree, hard-linked under the sandbox work root (the
+    slot uids cannot traverse /root), bound at /usr/local/python-3.8.1 and, because its
+    libpython RUNPATH is absolute, also at its own path. GCC: symlinks to this machine's
+    g++ and its library dir (g++ finds cc1plus relative to its real path, so a bind at
+    another path would not compile). The JDK dir is bound as a whole; node as a file.
+    """
+    from submissions.executors import sandbox as sb
+
+    root = sb._work_root() / "judge0-ce-1.13.1"
+    python = _local_python38()
+    node = shutil.which("node") or "/usr/bin/node"
+    gxx = shutil.which("g++") or "/usr/bin/g++"
+    jdk = os.path.dirname(os.path.dirname(os.path.realpath(shutil.which("javac") or "/usr/bin/javac")))
+    with _CE_LOCK:
+        usr_local = root / "usr-local"
+        if not (usr_local / ".ready-2").exists():
+            shutil.rmtree(usr_local, ignore_errors=True)
+            for sub in ("python-3.8.1/bin", "node-12.14.0/bin", "gcc-9.2.0/bin", "openjdk13"):
+                (usr_local / sub).mkdir(parents=True, exist_ok=True)
+            (usr_local / "node-12.14.0/bin/node").touch()
+            (usr_local / "python-3.8.1/bin/python3").touch()  # mount point when there is no Python 3.8
+            os.symlink(os.path.realpath(gxx), usr_local / "gcc-9.2.0/bin/g++")
+            os.symlink("/usr/lib/x86_64-linux-gnu", usr_local / "gcc-9.2.0/lib64")
+            (usr_local / ".ready-2").touch()
+        python_copy = None
+        if python:
+            python_copy = root / ("python-" + os.path.basename(python.rstrip("/")))
+            if not python_copy.exists():
+                partial = root / f".{python_copy.name}.{os.getpid()}"
+                shutil.rmtree(partial, ignore_errors=True)
+                _hardlink_tree(python, str(partial))
+                os.replace(partial, python_copy)
+        for path in [root, *usr_local.rglob("*"), usr_local]:
+            if not path.is_symlink():
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)  # noqa: S103 - read by slot uids
+    binds = [(str(usr_local), "/usr/local")]
+    if python_copy:
+        binds += [(str(python_copy), CE_PATHS["python"]), (str(python_copy / "lib"), os.path.join(python, "lib"))]
+    else:  # no Python 3.8 here: the system python3 at the CE path (the supervisor also runs on 3.11)
+        logging.getLogger(__name__).warning("judge0 stand-in: no pyenv Python 3.8; the CE python path runs python3")
+        binds += [(os.path.realpath("/usr/bin/python3"),
+                   CE_PATHS["python"] + "/bin/python3")]
+    binds += [(os.path.realpath(node), CE_PATHS["node"]), (jdk, CE_PATHS["jdk"])]
+    return binds
+
+
+def _extract(archive: bytes, box, *, limit_kb: int, uid: int | None) -> None:
+    """`unzip -n -qq additional_files.zip` in the box, as the box user, at most
+    MAX_EXTRACT_SIZE: entries escaping the box are skipped (unzip refuses them too)."""
+    import io
+    import zipfile
+
+    total = 0
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(archive))
+    except zipfile.BadZipFile:
+        return  # unzip fails quietly; the run then finds no `run` script
+    for info in bundle.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith("/") or ".." in parts:
+            continue
+        total += info.file_size
+        if total > limit_kb * 1024:
+            break
+        target = box / name
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif not target.exists():  # -n: never overwrite
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(bundle.read(info))
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(target, mode or 0o644)
+        if uid is not None:
+            os.chown(target, uid, uid)
+    for path in box.rglob("*"):
+        if uid is not None:
+            os.chown(path, uid, uid)
+
+
+class _BoxWatch:
+    """isolate's cgroup view of a run, for the slot uid's processes: peak memory (`cg-mem`,
+    KB), the memory limit (over it the OOM killer kills the biggest process by oom_score, as
+    the kernel does in a cgroup) and the total CPU limit of --cg-timing (over t + x every
+    process is killed and the run is TO)."""
+
+    def __init__(self, uid: int | None, *, memory_kb: int, cpu_kill_s: float):
+        self.uid, self.memory_kb, self.cpu_kill_s = uid, memory_kb, cpu_kill_s
+        self.peak_kb = 0
+        self.cpu_s = 0.0  # the most CPU seen at once (processes we kill are never reaped into rusage)
+        self.oom_killed = False
+        self.cpu_killed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="j0-boxwatch")
+        self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        self._ticks = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self):
+        if self.uid is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _processes(self) -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == self.uid:
+                        pids.append(int(entry))
+                except OSError:
+                    continue
+        return pids
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.01):
+            anon_kb, file_kb, cpu_s, scores = 0, 0, 0.0, []
+            for pid in self._processes():
+                try:
+                    with open(f"/proc/{pid}/stat") as fh:
+                        fields = fh.read().rsplit(")", 1)[1].split()
+                    with open(f"/proc/{pid}/status") as fh:
+                        status = dict(line.split(":", 1) for line in fh if ":" in line)
+                    with open(f"/proc/{pid}/oom_score") as fh:
+                        score = int(fh.read())
+                    own_kb = int(status.get("RssAnon", "0 kB").split()[0]) + int(
+                        status.get("RssShmem", "0 kB").split()[0])
+                    mapped_kb = int(status.get("RssFile", "0 kB").split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+                # A cgroup charges each page once: private memory of every process, and the
+                # shared file pages (libraries, the JDK's modules) about once.
+                anon_kb += own_kb
+                file_kb = max(file_kb, mapped_kb)
+                scores.append((score, own_kb, pid))
+                cpu_s += sum(int(x) for x in fields[11:15]) / self._ticks  # utime stime cutime cstime
+            total_kb = anon_kb + file_kb
+            self.cpu_s = max(self.cpu_s, cpu_s)
+            self.peak_kb = max(self.peak_kb, total_kb)
+            if total_kb > self.memory_kb and scores:
+                self.oom_killed = True
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(max(scores)[2], signal.SIGKILL)
+            if cpu_s > self.cpu_kill_s:
+                self.cpu_killed = True
+                for pid in self._processes():
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+
+
+# bash's own report of a child killed by a signal ("run: line 1:  1234 Killed  ..."): bash
+# survived its child and exited 128+n, which isolate sees as RE (status 11, NZEC). Without
+# it the signal reached isolate's direct child (the `run` script exec'd the program): SG.
+_BASH_SIGNAL_REPORT = re.compile(r"^(?:/bin/bash: )?run: line \d+: +\d+ ", re.M)
+
+
+def run_multi_file(spec: RunSpec) -> RunResult:
+    """IsolateJob#initialize_workdir + extract_archive + compile + run + verify for a project."""
+    import math
+
+    from submissions.executors import sandbox as sb
+
+    binds = ce_runtime_binds()
+    with sb.acquire_slot() as slot:
+        box = slot.workdir
+        _extract(spec.additional_files or b"", box, limit_kb=spec.max_extract_kb, uid=slot.uid)
+        compile_output = b""
+        if (box / "compile").is_file():
+            # isolate -i /dev/null --stderr-to-stdout -t MAX_CPU -x 0 -w MAX_WALL --cg-mem=MAX_MEMORY
+            # -f MAX_MAX_FILE_SIZE -- /bin/bash compile > compile_output.txt
+            limits = _sandbox_limits(
+                wall_seconds=spec.max_wall_time_limit, cpu_seconds=math.ceil(spec.max_cpu_time_limit) + 1,
+                nproc=max(spec.max_processes, 120), output_bytes=spec.max_max_file_size_kb * 1024,
+                file_size_mb=max(spec.max_max_file_size_kb // 1024, 1), memory_mb=spec.max_memory_limit_kb // 1024,
+            )
+            with _BoxWatch(slot.uid, memory_kb=spec.max_memory_limit_kb, cpu_kill_s=spec.max_cpu_time_limit) as watch:
+                res = sb.run_in_sandbox(["/bin/bash", "compile"], slot=slot, limits=limits, ro_binds=binds)
+            compile_output = (res.stdout + res.stderr).encode()
+            if res.exit_code != 0 or res.timed_out or watch.cpu_killed:
+                if res.timed_out or watch.cpu_killed:
+                    compile_output = b"Compilation time limit exceeded."
+                return RunResult(compile_failed=True, compile_output=compile_output, exit_code=None)
+        # isolate -t cpu_time_limit -x cpu_extra_time -w wall_time_limit -k stack_limit
+        # -p max_processes --cg-timing --cg-mem=memory_limit -f max_file_size -- /bin/bash run
+        limits = _sandbox_limits(
+            wall_seconds=spec.wall_time_limit,
+            cpu_seconds=math.ceil(spec.cpu_time_limit + spec.cpu_extra_time) + 1,
+            nproc=spec.max_processes + 4,  # + bwrap and its shell, which isolate does not have
+            output_bytes=max(spec.max_file_size_kb, 1) * 1024,
+            file_size_mb=max(spec.max_file_size_kb // 1024, 1),
+            stack_mb=max(spec.stack_limit_kb // 1024, 1),
+            memory_mb=max(spec.memory_limit_kb // 1024, 2),
+        )
+        kill_at = spec.cpu_time_limit + spec.cpu_extra_time
+        with _BoxWatch(slot.uid, memory_kb=spec.memory_limit_kb, cpu_kill_s=kill_at) as watch:
+            res = sb.run_in_sandbox(["/bin/bash", "run"], slot=slot, limits=limits, stdin=spec.stdin,
+                                    ro_binds=binds)
+    cpu_s = max(res.cpu_ms / 1000, watch.cpu_s)
+    stderr = res.stderr
+    code, sig = res.exit_code, res.signal
+    if sig is not None and _BASH_SIGNAL_REPORT.search(stderr):
+        code, sig = 128 + sig, None
+    if res.output_exceeded:
+        # -f caps the stdout file: the writer gets EFBIG (Python ignores SIGXFSZ) and fails.
+        code, sig = 1, None
+        stderr += "\nOSError: [Errno 27] File too large\n"
+    peak = getattr(res, "memory_peak_kb", None) or watch.peak_kb
+    oom = watch.oom_killed or bool(getattr(res, "oom_killed", False))
+    return RunResult(
+        stdout=res.stdout.encode(), stderr=stderr.encode(), exit_code=code if sig is None else 0,
+        exit_signal=sig, timed_out=(res.timed_out or watch.cpu_killed or cpu_s > spec.cpu_time_limit) and not oom,
+        output_exceeded=False, time_s=cpu_s, wall_s=res.wall_ms / 1000, memory_kb=int(peak),
+        compile_output=compile_output,
+    )
+
+
+def _sandbox_limits(*, memory_mb: int | None = None, **kwargs):
+    """SandboxLimits, with the whole-tree cgroup memory limit where the sandbox has one."""
+    import dataclasses
+
+    from submissions.executors import sandbox as sb
+
+    names = {f.name for f in dataclasses.fields(sb.SandboxLimits)}
+    if "memory_mb" in names and memory_mb is not None:
+        kwargs["memory_mb"] = memory_mb
+    return sb.SandboxLimits(**{k: v for k, v in kwargs.items() if k in names})
+
+
 def default_runner():
     """The bubblewrap sandbox; without bwrap every run ends as Internal Error (13), like a
     Judge0 whose isolate is broken. SubprocessRunner only when asked for explicitly."""
@@ -324,6 +628,10 @@ class _Submission:
     max_file_size: int
     callback_url: str | None
     created_at: str
+    additional_files: bytes | None = None
+    cpu_extra_time: float = 1.0
+    stack_limit: int = 64000
+    max_processes_and_or_threads: int = 60
     polls: int = 0
     started: bool = False
     ready_at: float = 0.0  # monotonic time before which the result stays hidden (queue delay)
@@ -442,8 +750,21 @@ class Judge0StandIn:
         elif language_id not in self.languages:
             errors.setdefault("language_id", []).append(f"language with id {language_id} doesn't exist")
         source = decode("source_code")
-        if not source:
+        # Submission model: source_code present, unless the language is "Multi-file program"
+        # (is_project): then it must be absent and additional_files present.
+        is_project = language_id == MULTI_FILE
+        if is_project and source:
+            errors.setdefault("source_code", []).append("must be blank")
+        elif not is_project and not source:
             errors.setdefault("source_code", []).append("can't be blank")
+        archive = None
+        if item.get("additional_files"):
+            # Always Base64, whatever base64_encoded says (SubmissionsController#submission_params).
+            archive = base64.b64decode("".join(str(item["additional_files"]).split()))
+            if not cfg["enable_additional_files"]:
+                errors.setdefault("additional_files", []).append("setting additional files is not allowed")
+        elif is_project:
+            errors.setdefault("additional_files", []).append("can't be blank")
 
         def number(name, default, low, high, cast=float):
             value = item.get(name)
@@ -464,6 +785,10 @@ class Judge0StandIn:
         wall = number("wall_time_limit", cfg["wall_time_limit"], 1, cfg["max_wall_time_limit"])
         memory = number("memory_limit", cfg["memory_limit"], 2048, cfg["max_memory_limit"], int)
         max_file = number("max_file_size", cfg["max_file_size"], 0, cfg["max_max_file_size"], int)
+        extra = number("cpu_extra_time", cfg["cpu_extra_time"], 0, cfg["max_cpu_extra_time"])
+        stack = number("stack_limit", cfg["stack_limit"], 0, cfg["max_stack_limit"], int)
+        processes = number("max_processes_and_or_threads", cfg["max_processes_and_or_threads"], 1,
+                           cfg["max_max_processes_and_or_threads"], int)
         callback = item.get("callback_url")
         if callback and not cfg["enable_callbacks"]:
             errors.setdefault("callback_url", []).append("setting callback is not allowed")
@@ -473,6 +798,8 @@ class Judge0StandIn:
             "language_id": language_id, "source_code": source, "stdin": decode("stdin"),
             "expected_output": decode("expected_output"), "cpu_time_limit": cpu, "wall_time_limit": wall,
             "memory_limit": memory, "max_file_size": max_file, "callback_url": callback or None,
+            "additional_files": archive, "cpu_extra_time": extra, "stack_limit": stack,
+            "max_processes_and_or_threads": processes,
         }, {}
 
     def _enqueue(self, fields: dict) -> _Submission:
@@ -498,6 +825,13 @@ class Judge0StandIn:
                 language=language, source=sub.source_code, stdin=sub.stdin or "",
                 cpu_time_limit=sub.cpu_time_limit, wall_time_limit=sub.wall_time_limit,
                 memory_limit_kb=sub.memory_limit, max_file_size_kb=sub.max_file_size,
+                additional_files=sub.additional_files, cpu_extra_time=sub.cpu_extra_time,
+                stack_limit_kb=sub.stack_limit, max_processes=sub.max_processes_and_or_threads,
+                max_extract_kb=int(self.config["max_extract_size"]),
+                max_cpu_time_limit=float(self.config["max_cpu_time_limit"]),
+                max_wall_time_limit=float(self.config["max_wall_time_limit"]),
+                max_memory_limit_kb=int(self.config["max_memory_limit"]),
+                max_max_file_size_kb=int(self.config["max_max_file_size"]),
             ))
             sub.final = self._judge(sub, res)
         except Exception as exc:  # noqa: BLE001 - Judge0 turns any job exception into status 13
@@ -567,6 +901,9 @@ class Judge0StandIn:
             "exit_signal": state.get("exit_signal"), "cpu_time_limit": f"{sub.cpu_time_limit:.1f}",
             "wall_time_limit": f"{sub.wall_time_limit:.1f}", "memory_limit": sub.memory_limit,
             "max_file_size": sub.max_file_size, "callback_url": sub.callback_url, "number_of_runs": 1,
+            "cpu_extra_time": f"{sub.cpu_extra_time:.1f}", "stack_limit": sub.stack_limit,
+            "max_processes_and_or_threads": sub.max_processes_and_or_threads,
+            "additional_files": base64.b64encode(sub.additional_files).decode() if sub.additional_files else None,
         }
         rendered = {}
         for name in fields:

@@ -8,9 +8,13 @@ Facts this follows (docs/judge0.md, reference judge0-api.md):
   items failed, so every element is checked;
 - decimal columns (`time`, `wall_time`) are JSON strings; empty outputs are null.
 
-Function problems run as ONE submission (the harness carries every test in stdin);
-stdio problems use the batch endpoint, one submission per test, and let Judge0
-compare `expected_output` when the comparison mode is one Judge0 implements.
+Every job -- function or stdio problem, any language -- is ONE submission of language 89
+"Multi-file program": `additional_files` is a zip of the supervised harness
+(`submissions.harness.build_program`: supervisor.py, the runner, the student's file) plus a
+`run` script that execs the supervisor on the CE's Python; stdin is the supervisor's config
+(every test's input, never an expected output). The supervisor compiles (C++/Java) inside
+the run, drives the student's code test by test and writes one nonce-framed results block;
+`parse_supervisor_output` + `build_report` (the same as the local sandbox) judge it here.
 """
 
 from __future__ import annotations
@@ -18,25 +22,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
+import json
 import logging
-import math
 import re
 import secrets
+import shlex
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 import requests
 from django.conf import settings
 
-from ..harness import (
-    HarnessError,
-    HarnessProgram,
-    build_harness,
-    compile_error_in,
-    parse_harness_output,
-    strip_progress,
-)
 from .base import (
     ExecutionReport,
     ExecutorError,
@@ -47,6 +46,7 @@ from .base import (
     TestSpec,
     Verdict,
     overall_verdict,
+    stops_on_failure,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ IN_QUEUE, PROCESSING = 1, 2
 OUTPUT_KEEP_CHARS = 16 * 1024  # what a TestOutcome keeps of stdout/stderr
 CALLBACK_CACHE_PREFIX = "judge0:callback:"
 CALLBACK_CACHE_SECONDS = 600
-NOT_RUN = "not run: the program stopped earlier"
+LEGACY_NOT_RUN = "not run: the program stopped earlier"
 
 # JVM start-up failures under a too-small cgroup: our configuration, not the student's code.
 JVM_STARTUP_MEMORY_ERRORS = ("Could not reserve enough space", "insufficient memory for the Java Runtime")
@@ -102,23 +102,29 @@ class SubmissionRequest:
     """One Judge0 submission, in plain text; the client Base64-encodes it."""
 
     language_id: int
-    source_code: str
+    source_code: str | None = None  # None for language 89 (Judge0 requires it absent there)
     stdin: str | None = None
     expected_output: str | None = None  # None = no comparison by Judge0
     cpu_time_limit: float | None = None  # seconds
     wall_time_limit: float | None = None  # seconds
     memory_limit: int | None = None  # KB
     max_file_size: int | None = None  # KB; also caps stdout
+    max_processes_and_or_threads: int | None = None
+    stack_limit: int | None = None  # KB; isolate -k: RLIMIT_STACK of every process in the box
     callback_url: str | None = None
+    additional_files: str | None = None  # Base64 of a zip (always Base64 in Judge0, whatever the flag)
 
     def payload(self) -> dict:
-        body = {"language_id": int(self.language_id), "source_code": b64encode_text(self.source_code)}
+        body = {"language_id": int(self.language_id)}
+        if self.source_code is not None:
+            body["source_code"] = b64encode_text(self.source_code)
         if self.stdin is not None:
             body["stdin"] = b64encode_text(self.stdin)
         # "" would compare against a null stdout and always fail: never send it.
         if self.expected_output:
             body["expected_output"] = b64encode_text(self.expected_output)
-        for name in ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size", "callback_url"):
+        for name in ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size",
+                     "max_processes_and_or_threads", "stack_limit", "callback_url", "additional_files"):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
@@ -406,6 +412,44 @@ def verdict_for(result: SubmissionResult, *, memory_limit_kb: int | None = None)
     return Verdict.SYSTEM_ERROR, f"Judge0 answered unknown status {sid} ({result.status_description})"
 
 
+_EXIT_STATUS = re.compile(r"Exited with error status (\d+)")
+_FATAL_SIGNAL = re.compile(r"Caught fatal signal (\d+)")
+
+
+def host_facts(result: SubmissionResult, *, plan: _Plan):
+    """What Judge0 itself saw of the run, for the report builder when the supervisor wrote
+    no valid block. Judge0 has no OOM flag: a kill (SIGKILL, or 137 through bash) at >= 95 %
+    of memory_limit counts as the cgroup's OOM killer. Callbacks carry only the 8 default
+    fields (no exit_code/exit_signal): isolate's message holds them too."""
+    from ..harness import HostFacts
+
+    message = result.message or ""
+    stderr = result.stderr or ""
+    exit_code, signal = result.exit_code, result.exit_signal
+    if exit_code is None and (found := _EXIT_STATUS.search(message)):
+        exit_code = int(found[1])
+    if signal is None and (found := _FATAL_SIGNAL.search(message)):
+        signal = int(found[1])
+    if result.status_id == 11 and signal is None and exit_code is not None and exit_code > 128:
+        signal = exit_code - 128  # a bash between isolate and the program reports 128 + n
+    if result.status_id == 5 or (signal is not None and not exit_code):
+        exit_code = None  # isolate writes no exit code for a timeout or a fatal signal (Judge0: 0)
+    near_limit = bool(result.memory_kb and result.memory_kb >= 0.95 * plan.memory_limit)
+    return HostFacts(
+        exit_code=exit_code,
+        signal=signal,
+        timed_out=result.status_id == 5,
+        output_exceeded=result.status_id == 8 or signal == 25 or "File too large" in stderr,
+        oom_killed=near_limit and signal == 9,
+        compile_output=_compile_message(result.compile_output),
+        stderr=stderr,
+    )
+
+
+def _outcome(test: TestSpec, verdict: str, message: str) -> TestOutcome:
+    return TestOutcome(index=test.index, verdict=verdict, passed=False, message=message, hidden=not test.is_sample)
+
+
 def _keep(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= OUTPUT_KEEP_CHARS else text[:OUTPUT_KEEP_CHARS] + "\n…[truncated]"
@@ -413,6 +457,99 @@ def _keep(text: str | None) -> str:
 
 def _compile_message(text: str | None) -> str:
     return _keep(text).strip()
+
+
+# --- Judge0 CE 1.13.1 runtimes ---------------------------------------------------------------
+# From db/languages/active.rb at tag v1.13.1 (commit ffd7a48c) of github.com/judge0/judge0, the
+# image's runtimes (judge0/compilers:1.4.0) as its single-file languages call them:
+#   71 "Python (3.8.1)"               run     /usr/local/python-3.8.1/bin/python3 script.py
+#   54 "C++ (GCC 9.2.0)"              compile /usr/local/gcc-9.2.0/bin/g++ %s main.cpp
+#                                     run     LD_LIBRARY_PATH=/usr/local/gcc-9.2.0/lib64 ./a.out
+#   62 "Java (OpenJDK 13.0.1)"        compile /usr/local/openjdk13/bin/javac %s Main.java
+#                                     run     /usr/local/openjdk13/bin/java Main
+#   63 "JavaScript (Node.js 12.14.0)" run     /usr/local/node-12.14.0/bin/node script.js
+#   89 "Multi-file program"           no commands: the archive's `compile` (optional) and `run`
+# A language-89 program names these paths itself (the box's PATH is /usr/local/bin:/usr/bin:...,
+# where none of them is).
+MULTI_FILE_LANGUAGE_ID = 89
+CE_1_13_1_RUNTIMES = {
+    "python": "/usr/local/python-3.8.1/bin/python3",
+    "node": "/usr/local/node-12.14.0/bin/node",
+    "g++": "/usr/local/gcc-9.2.0/bin/g++",
+    "gcc_lib64": "/usr/local/gcc-9.2.0/lib64",  # libstdc++ of GCC 9.2, not the system's
+    "javac": "/usr/local/openjdk13/bin/javac",
+    "java": "/usr/local/openjdk13/bin/java",
+}
+RUN_SCRIPT, COMPILE_SCRIPT = "run", "compile"  # v1.13.1 accepts only these names (master adds *.sh)
+SUPERVISOR_FILE = "supervisor.py"
+
+
+def ce_1_13_1_profile(runtimes: dict | None = None):
+    """The harness RuntimeProfile of a self-hosted Judge0 CE 1.13.1 (paths above): the
+    supervisor on the CE's Python 3.8, compiles inside the run (the config's compile
+    section) within the run's CPU budget, C++ linked to find GCC 9.2's own libstdc++."""
+    from ..harness import RuntimeProfile
+
+    r = runtimes or CE_1_13_1_RUNTIMES
+    return RuntimeProfile(
+        name="judge0-ce-1.13.1",
+        supervisor_python=r["python"],
+        python=r["python"],
+        node=r["node"],
+        gxx=r["g++"],
+        javac=r["javac"],
+        java=r["java"],
+        # GCC 9.2 defaults to gnu++14 and needs -pthread for std::thread; the binary needs
+        # the libstdc++ of /usr/local/gcc-9.2.0/lib64 (CE's run_cmd sets LD_LIBRARY_PATH).
+        cxx_flags=("-O2", "-std=c++17", "-pipe", "-pthread", f"-Wl,-rpath,{r['gcc_lib64']}"),
+        compile_inside=True,
+        compile_cpu_ms=COMPILE_CPU_MS,
+        compile_wall_ms=COMPILE_WALL_MS,
+    )
+
+
+# A compile inside the run shares the run's cpu_time_limit (<= 15 s) and wall (<= 20 s).
+COMPILE_CPU_MS, COMPILE_WALL_MS = 8000, 12000
+
+
+# --- the language-89 request ---------------------------------------------------------------
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same program is the same archive, byte for byte
+
+
+def build_archive(files: dict[str, str]) -> bytes:
+    """A deterministic zip of `files` (relative path -> text), built in memory: sorted names,
+    fixed timestamps and modes, deflated."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(files):
+            if name.startswith("/") or ".." in name.split("/") or not name:
+                raise ExecutorError(f"refusing to ship file {name!r} to Judge0")
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so the mode below is honoured by unzip
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name].encode("utf-8"))
+    return buffer.getvalue()
+
+
+def program_files(program, *, python: str) -> dict[str, str]:
+    """What goes into the archive: the program's files plus the `run` script that execs the
+    supervisor, so no bash stays behind holding stdin (the supervisor reads it to EOF and
+    is isolate's direct child). `-I -S`: no PYTHON* variables, no site, no script directory
+    on sys.path, so nothing the student ships next to supervisor.py can shadow its imports.
+    No `compile` script: compiles run inside the supervisor (its config's compile section),
+    unless the program asks for a separate step (`compile_argv`)."""
+    files = dict(program.files)
+    for reserved in (RUN_SCRIPT, COMPILE_SCRIPT):
+        if reserved in files:
+            raise ExecutorError(f"the program ships a file named {reserved!r}, which Judge0 would run")
+    if SUPERVISOR_FILE not in files:
+        raise ExecutorError("the supervised program has no supervisor.py")
+    files[RUN_SCRIPT] = f"exec {shlex.quote(python)} -I -S {SUPERVISOR_FILE}\n"
+    compile_argv = getattr(program, "compile_argv", None)
+    if compile_argv:
+        files[COMPILE_SCRIPT] = f"exec {shlex.join(compile_argv)}\n"
+    return files
 
 
 @dataclass
@@ -423,14 +560,36 @@ class _Plan:
     wall_time_limit: float
     memory_limit: int
     max_file_size: int
+    max_processes_and_or_threads: int = 60
 
 
-# CPU seconds a runtime spends before the first test runs (JVM, V8 start-up).
+# CPU seconds a runtime spends before the first test runs (JVM, V8 start-up), when the
+# supervisor config does not say (its startup_ms).
 STARTUP_ALLOWANCE_S = {"java": 1.0, "javascript": 0.5, "python": 0.3, "cpp": 0.1}
+SUPERVISOR_CPU_S = 0.3  # the supervisor's own start-up and polling, on Python 3.8
+# Memory of the box beyond the student's limit: supervisor (~10 MB), runner runtime (JVM
+# non-heap, V8), and what a compile inside the run needs at its peak (cc1plus, javac).
+MEMORY_OVERHEAD_KB = {"python": 48 * 1024, "javascript": 96 * 1024, "cpp": 48 * 1024, "java": 160 * 1024}
+COMPILE_PEAK_KB = {"cpp": 384 * 1024, "java": 448 * 1024}
+# isolate -p counts processes AND threads of the box: the JVM (javac, then the runner) has
+# ~20-30 threads; Judge0's own default is 60.
+MAX_PROCESSES = {"java": 120}
+# The runners recurse deep (interview DFS; the Python runner sets recursionlimit 100000):
+# CE's MAX_STACK_LIMIT (128000 KB) rather than its default 64000 for the main threads.
+STACK_LIMIT_KB = 128000
+
+
+def _config_of(program) -> dict:
+    try:
+        config = json.loads(program.stdin)
+    except (TypeError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 class Judge0Executor:
-    """`Executor` over Judge0 CE. One instance may serve many runs (a client per run)."""
+    """`Executor` over Judge0 CE: every job, function or stdio, is ONE language-89 submission
+    running the supervised harness (one instance may serve many runs; a client per run)."""
 
     name = "judge0"
 
@@ -444,6 +603,8 @@ class Judge0Executor:
         poll_deadline: float | None = None,
         language_ids: dict | None = None,
         use_callbacks: bool = True,
+        profile=None,
+        runtimes: dict | None = None,
     ):
         self.client_factory = client_factory or Judge0Client.from_settings
         self.poll_initial = settings.JUDGE0_POLL_INITIAL if poll_initial is None else poll_initial
@@ -452,17 +613,37 @@ class Judge0Executor:
         self.poll_deadline = settings.JUDGE0_POLL_DEADLINE if poll_deadline is None else poll_deadline
         self.language_ids = language_ids or settings.JUDGE0_LANGUAGE_IDS
         self.use_callbacks = use_callbacks
+        self.runtimes = runtimes or CE_1_13_1_RUNTIMES
+        self._profile = profile
+
+    @property
+    def profile(self):
+        if self._profile is None:
+            self._profile = ce_1_13_1_profile()
+        return self._profile
 
     # --- entry point -------------------------------------------------------------
     def run(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
         started = time.monotonic()
-        client = self.client_factory()
         counters = {"executions": 0}
         try:
-            if job.kind == "function":
-                report = self._run_function(client, job, counters)
-            else:
-                report = self._run_stdio(client, job, counters, on_test=on_test)
+            prepared = self.prepare(job)
+        except ExecutorError as exc:
+            exc.http_requests, exc.executions, exc.latency_ms = 0, 0, int((time.monotonic() - started) * 1000)
+            raise
+        if isinstance(prepared, ExecutionReport):  # the job could not become a program (ours)
+            prepared.backend = self.name
+            return prepared
+        program, request, plan = prepared
+        client = self.client_factory()
+        try:
+            nonce, cb_url = self._new_callback()
+            if cb_url:
+                request = replace(request, callback_url=cb_url)
+            token = client.create_submission(request)
+            counters["executions"] += 1
+            (result,) = self.wait_for(client, [token], nonce=nonce)
+            report = self.finish(job, program, result, plan=plan)
         except ExecutorError as exc:
             # The pipeline ledgers failed attempts too: what they spent rides on the error.
             exc.http_requests = client.http_requests
@@ -475,24 +656,152 @@ class Judge0Executor:
         report.http_requests = client.http_requests
         report.latency_ms = int((time.monotonic() - started) * 1000)
         report.backend = self.name
+        if on_test:
+            # One execution judges every test: they are all known at once.
+            for outcome in report.tests:
+                on_test(outcome)
         return report
 
-    def language_id(self, language: str) -> int:
+    def multi_file_language_id(self) -> int:
         try:
-            return int(self.language_ids[language])
-        except (KeyError, TypeError, ValueError):
-            raise ExecutorError(f"No Judge0 language id configured for {language!r} (JUDGE0_LANGUAGE_IDS).")
+            return int(self.language_ids.get("multi", MULTI_FILE_LANGUAGE_ID))
+        except (TypeError, ValueError):
+            raise ExecutorError("JUDGE0_LANGUAGE_IDS: 'multi' must be a language id (89 on Judge0 CE).")
 
-    def plan(self, job: Job, *, tests_per_submission: int) -> _Plan:
-        per_test = job.limits.time_limit_ms / 1000
-        # Judge0 counts the runtime's start-up (JVM, V8) in the CPU limit of every submission.
-        allowance = STARTUP_ALLOWANCE_S.get(job.language, 0.5)
-        cpu = min(per_test * tests_per_submission + allowance, settings.JUDGE0_MAX_CPU_TIME_LIMIT)
+    def prepare(self, job: Job):
+        """(program, request, plan) for `job`, or a system_error report when the job cannot be
+        turned into a program (a bad signature: ours). Public so cross-submission batching
+        can put several jobs' requests into one batch create."""
+        from ..harness import SUPERVISED_FUNCTION_LANGUAGES, HarnessError, build_program
+
+        try:
+            if job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
+                return self._prepare_legacy(job)
+            program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile,
+                                    stop_on_failure=stops_on_failure(job))
+        except HarnessError as exc:
+            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
+        plan = self.plan(job, program)
+        request = self.request_for(program, plan)
+        return program, request, plan
+
+    # --- languages whose function runner is not supervised yet (harness/legacy.py) -----
+    def _prepare_legacy(self, job: Job):
+        """The legacy in-process harness (one file holding the student's code and every
+        test's arguments in stdin), still ONE language-89 submission: the file plus a
+        `compile` script (the tests are in stdin only, never in the box, so Judge0's compile
+        step cannot see them) and a `run` script, on the CE 1.13.1 paths. Goes away once
+        SUPERVISED_FUNCTION_LANGUAGES lists the language."""
+        from ..harness import build_harness, compile_command, run_command
+
+        program = build_harness(job, sentinel=secrets.token_hex(16))
+        r = self.runtimes
+        compile_argv = compile_command(job.language, program.filename)
+        run_argv = run_command(job.language, program.filename, job.limits)
+        if job.language == "cpp":
+            compile_argv = [r["g++"], *compile_argv[1:], f"-Wl,-rpath,{r['gcc_lib64']}"]
+        elif job.language == "java":
+            compile_argv, run_argv = [r["javac"], *compile_argv[1:]], [r["java"], *run_argv[1:]]
+        files = {program.filename: program.source, RUN_SCRIPT: f"exec {shlex.join(run_argv)}\n"}
+        if compile_argv:
+            files[COMPILE_SCRIPT] = f"exec {shlex.join(compile_argv)}\n"
+        n = max(len(job.tests), 1)
+        plan = self.plan(job)
+        # Judge0 compiles with its own MAX_* limits, outside the run's budget.
+        plan.cpu_time_limit = round(min(n * job.limits.time_limit_ms / 1000 + STARTUP_ALLOWANCE_S.get(
+            job.language, 0.5), settings.JUDGE0_MAX_CPU_TIME_LIMIT), 3)
+        plan.wall_time_limit = round(min(plan.cpu_time_limit * 2 + 1, settings.JUDGE0_MAX_WALL_TIME_LIMIT), 3)
+        plan.memory_limit = max(min(job.limits.memory_limit_mb * 1024 + MEMORY_OVERHEAD_KB.get(job.language, 0),
+                                    settings.JUDGE0_MAX_MEMORY_LIMIT_KB), 2048)
+        request = SubmissionRequest(
+            language_id=self.multi_file_language_id(),
+            stdin=program.stdin,
+            additional_files=base64.b64encode(build_archive(files)).decode("ascii"),
+            cpu_time_limit=plan.cpu_time_limit,
+            wall_time_limit=plan.wall_time_limit,
+            memory_limit=plan.memory_limit,
+            max_file_size=plan.max_file_size,
+            max_processes_and_or_threads=plan.max_processes_and_or_threads,
+            stack_limit=STACK_LIMIT_KB,
+        )
+        return program, request, plan
+
+    def _legacy_report(self, job: Job, program, result: SubmissionResult, *, plan: _Plan) -> ExecutionReport:
+        from ..harness import parse_harness_output, strip_progress
+
+        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
+        if verdict == Verdict.COMPILE_ERROR:  # the compiler's verdict on the student's file: cacheable
+            return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
+        stdout, raw_stderr = result.stdout or "", result.stderr or ""
+        stderr = strip_progress(raw_stderr, program.sentinel)
+        outcomes = parse_harness_output(job, program, stdout, stderr=raw_stderr)
+        if len({o.index for o in outcomes}) < len(job.tests):
+            # The run died as a whole: the reported tests keep their result, the first
+            # unreported one takes the blame and the rest could not run.
+            if verdict == Verdict.ACCEPTED:
+                verdict, note = Verdict.RUNTIME_ERROR, "the program ended without reporting every test"
+            reported = {o.index for o in outcomes}
+            blamed = False
+            for test in job.tests:
+                if test.index not in reported:
+                    outcomes.append(TestOutcome(index=test.index, verdict=verdict, passed=False,
+                                                stderr="" if blamed else _keep(stderr),
+                                                message=LEGACY_NOT_RUN if blamed else (note or verdict)))
+                    blamed = True
+        hidden = {t.index: not t.is_sample for t in job.tests}
+        for outcome in outcomes:
+            outcome.hidden = hidden.get(outcome.index, True)
+        outcomes.sort(key=lambda o: o.index)
+        # Not a supervisor's result (the student shares the harness's process): never cached.
+        return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes,
+                               compile_output=_compile_message(result.compile_output), cacheable=False)
+
+    def request_for(self, program, plan: _Plan) -> SubmissionRequest:
+        """The language-89 submission of a supervised program: the zip of its files and the
+        `run` script as additional_files, the supervisor config as stdin."""
+        archive = build_archive(program_files(program, python=self.runtimes["python"]))
+        return SubmissionRequest(
+            language_id=self.multi_file_language_id(),
+            source_code=None,
+            stdin=program.stdin,
+            additional_files=base64.b64encode(archive).decode("ascii"),
+            cpu_time_limit=plan.cpu_time_limit,
+            wall_time_limit=plan.wall_time_limit,
+            memory_limit=plan.memory_limit,
+            max_file_size=plan.max_file_size,
+            max_processes_and_or_threads=plan.max_processes_and_or_threads,
+            stack_limit=STACK_LIMIT_KB,
+        )
+
+    def plan(self, job: Job, program=None) -> _Plan:
+        """Whole-run limits of the one submission: every test's CPU limit, the runtime's
+        start-up (once for function problems, per test for stdio, whose program starts
+        again for each test), a compile inside the run and the supervisor's own CPU --
+        capped by our maxima (<= the server's max_*: 15 s CPU, 20 s wall, 512000 KB). The
+        per-test limits are the supervisor's; these only bound the run as a whole."""
+        config = _config_of(program) if program is not None else {}
+        tests = config.get("tests")
+        n = len(tests) if isinstance(tests, list) else len(job.tests)
+        per_test = float(config.get("time_limit_ms") or job.limits.time_limit_ms) / 1000
+        startup_ms = config.get("startup_ms")
+        startup = startup_ms / 1000 if isinstance(startup_ms, (int, float)) else STARTUP_ALLOWANCE_S.get(
+            job.language, 0.5)
+        compile_section = config.get("compile") if isinstance(config.get("compile"), dict) else None
+        compile_cpu = float(compile_section.get("cpu_ms", 0)) / 1000 if compile_section else 0.0
+        starts = n if job.kind == "stdio" else 1
+        cpu = compile_cpu + startup * starts + per_test * n + SUPERVISOR_CPU_S
+        cpu = min(cpu, settings.JUDGE0_MAX_CPU_TIME_LIMIT)
         # Wall time covers sleeping and I/O; Judge0 requires at least 1 s.
         wall = min(max(cpu * 2 + 1, 1.0), settings.JUDGE0_MAX_WALL_TIME_LIMIT)
-        memory = max(min(job.limits.memory_limit_mb * 1024, settings.JUDGE0_MAX_MEMORY_LIMIT_KB), 2048)
-        max_file = max(min(math.ceil(job.limits.output_limit_bytes / 1024), settings.JUDGE0_MAX_FILE_SIZE_KB), 1)
-        return _Plan(round(cpu, 3), round(wall, 3), memory, max_file)
+        student_kb = int(config.get("memory_limit_kb") or job.limits.memory_limit_mb * 1024)
+        memory = student_kb + MEMORY_OVERHEAD_KB.get(job.language, 64 * 1024)
+        if compile_section:
+            memory = max(memory, COMPILE_PEAK_KB.get(job.language, 0))
+        memory = max(min(memory, settings.JUDGE0_MAX_MEMORY_LIMIT_KB), 2048)
+        # Judge0 writes stdout to a file capped by max_file_size: the results block holds
+        # every test's output; the box's files (a compiled binary) are capped by it too.
+        max_file = settings.JUDGE0_MAX_FILE_SIZE_KB
+        return _Plan(round(cpu, 3), round(wall, 3), memory, max_file, MAX_PROCESSES.get(job.language, 60))
 
     def _new_callback(self) -> tuple[str | None, str | None]:
         if not self.use_callbacks:
@@ -501,155 +810,32 @@ class Judge0Executor:
         url = callback_url(nonce)
         return (nonce, url) if url else (None, None)
 
-    # --- function problems: one submission carrying every test ----------------------
-    def _run_function(self, client: Judge0Client, job: Job, counters: dict) -> ExecutionReport:
-        try:
-            program = build_harness(job, sentinel=secrets.token_hex(16))
-        except HarnessError as exc:
-            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
-        n = max(len(job.tests), 1)
-        plan = self.plan(job, tests_per_submission=n)
-        # The harness also prints each test's captured stdout (a few KiB per test).
-        plan.max_file_size = min(max(plan.max_file_size, n * 64), settings.JUDGE0_MAX_FILE_SIZE_KB)
-        nonce, cb_url = self._new_callback()
-        request = SubmissionRequest(
-            language_id=self.language_id(job.language),
-            source_code=program.source,
-            stdin=program.stdin,
-            cpu_time_limit=plan.cpu_time_limit,
-            wall_time_limit=plan.wall_time_limit,
-            memory_limit=plan.memory_limit,
-            max_file_size=plan.max_file_size,
-            callback_url=cb_url,
-        )
-        token = client.create_submission(request)
-        counters["executions"] += 1
-        (result,) = self.wait_for(client, [token], nonce=nonce)
-        return self.function_report(job, program, result, plan=plan)
+    # --- the result -------------------------------------------------------------------
+    def finish(self, job: Job, program, result: SubmissionResult, *, plan: _Plan) -> ExecutionReport:
+        """The report of a final Judge0 result: the supervisor's block when there is a valid
+        one, else what Judge0 itself saw (HostFacts); the same report builder as the local
+        sandbox. Expected outputs never left this server: comparisons happen here."""
+        from ..harness import HarnessProgram, build_report, parse_supervisor_output
 
-    def function_report(self, job: Job, program: HarnessProgram, result: SubmissionResult, *,
-                        plan: _Plan) -> ExecutionReport:
-        """Judge the harness run from its final Judge0 result (comparison happens here)."""
-        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
-        if verdict == Verdict.SYSTEM_ERROR:
-            return self._whole_run_failed(job, verdict, message=note)
-        if verdict == Verdict.COMPILE_ERROR:
-            return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
-        stdout, raw_stderr = result.stdout or "", result.stderr or ""
-        python_syntax = compile_error_in(stdout, program.sentinel)
-        if python_syntax is not None:
-            return self._whole_run_failed(job, Verdict.COMPILE_ERROR, compile_output=_compile_message(python_syntax))
-        stderr = strip_progress(raw_stderr, program.sentinel)
-        outcomes = parse_harness_output(job, program, stdout, stderr=raw_stderr)
-        if len({o.index for o in outcomes}) < len(job.tests):
-            if not outcomes and job.language == "javascript" and re.search(r"^SyntaxError:", stderr, re.M):
-                # The file never parsed: the student's syntax error, shown as a compile error.
-                return self._whole_run_failed(job, Verdict.COMPILE_ERROR, compile_output=_compile_message(stderr))
-            # The run died as a whole (TLE/crash/OOM of the process), or ended early: the
-            # tests the harness reported keep their result, the first unreported one takes
-            # the blame and the rest could not run.
-            if verdict == Verdict.ACCEPTED:
-                verdict, note = Verdict.RUNTIME_ERROR, "the program ended without reporting every test"
-            outcomes = self._fill_unreported(job, outcomes, verdict, note or result.status_description, stderr)
-        return ExecutionReport(
-            verdict=overall_verdict(outcomes),
-            tests=outcomes,
-            compile_output=_compile_message(result.compile_output),
-        )
-
-    @staticmethod
-    def _fill_unreported(job: Job, outcomes: list[TestOutcome], verdict: str, message: str,
-                         stderr: str) -> list[TestOutcome]:
-        reported = {o.index for o in outcomes}
-        filled = list(outcomes)
-        blamed = False
-        for test in job.tests:
-            if test.index in reported:
-                continue
-            filled.append(TestOutcome(
-                index=test.index,
-                verdict=verdict,
-                passed=False,
-                stderr=_keep(stderr) if not blamed else "",
-                message=(message or verdict) if not blamed else NOT_RUN,
-            ))
-            blamed = True
-        return sorted(filled, key=lambda o: o.index)
+        if result.status_id in (13, 14) or result.status_id not in FINAL_STATUSES:
+            _, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
+            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=note)
+        if isinstance(program, HarnessProgram):
+            return self._legacy_report(job, program, result, plan=plan)
+        if result.status_id == 6:  # only with a separate `compile` script: nothing ran
+            return self._whole_run_failed(job, Verdict.COMPILE_ERROR,
+                                          compile_output=_compile_message(result.compile_output))
+        if any(marker in (result.stderr or "") for marker in JVM_STARTUP_MEMORY_ERRORS) and not result.stdout:
+            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR,
+                                          message="The JVM could not start within Judge0's memory_limit: raise it.")
+        supervisor = parse_supervisor_output(program, result.stdout or "")
+        return build_report(job, program, supervisor, host=host_facts(result, plan=plan))
 
     @staticmethod
     def _whole_run_failed(job: Job, verdict: str, *, message: str = "", compile_output: str = "") -> ExecutionReport:
-        outcomes = [TestOutcome(index=t.index, verdict=verdict, passed=False, message=message) for t in job.tests]
-        return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output, message=message)
-
-    # --- stdio problems: one batch submission per test -----------------------------
-    @staticmethod
-    def judge0_compares(test: TestSpec) -> bool:
-        """Judge0 compares line-rstripped text exactly; other modes are compared here."""
-        return bool(test.expected) and test.comparison in ("exact", "")
-
-    def stdio_request(self, job: Job, test: TestSpec, *, plan: _Plan, callback: str | None = None) -> SubmissionRequest:
-        """The Judge0 submission of one stdio test (public: cross-submission batching uses it)."""
-        return SubmissionRequest(
-            language_id=self.language_id(job.language),
-            source_code=job.code,
-            stdin=test.input,
-            expected_output=test.expected if self.judge0_compares(test) else None,
-            cpu_time_limit=plan.cpu_time_limit,
-            wall_time_limit=plan.wall_time_limit,
-            memory_limit=plan.memory_limit,
-            max_file_size=plan.max_file_size,
-            callback_url=callback,
-        )
-
-    def _run_stdio(self, client: Judge0Client, job: Job, counters: dict, *,
-                   on_test: OnTest | None = None) -> ExecutionReport:
-        if not job.tests:
-            return ExecutionReport(verdict=Verdict.ACCEPTED, tests=[])
-        plan = self.plan(job, tests_per_submission=1)
-        nonce, cb_url = self._new_callback()
-        requests_ = [self.stdio_request(job, t, plan=plan, callback=cb_url) for t in job.tests]
-        tokens = client.create_batch(requests_)
-        counters["executions"] += len(tokens)
-        on_final = None
-        if on_test:
-            by_token = dict(zip(tokens, job.tests))
-
-            def on_final(token: str, result: SubmissionResult) -> None:
-                single = replace(job, tests=(by_token[token],))
-                on_test(self.stdio_report(single, [result], plan=plan).tests[0])
-
-        results = self.wait_for(client, tokens, nonce=nonce, on_final=on_final)
-        return self.stdio_report(job, results, plan=plan)
-
-    def stdio_report(self, job: Job, results: list[SubmissionResult], *, plan: _Plan) -> ExecutionReport:
-        """Turn one final result per test (in test order) into the report."""
-        from problems.comparison import text_matches
-
-        outcomes: list[TestOutcome] = []
-        compile_output = ""
-        system_note = ""
-        for test, result in zip(job.tests, results):
-            verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
-            compare_here = verdict == Verdict.ACCEPTED and test.expected is not None and not self.judge0_compares(test)
-            if compare_here and not text_matches(test.expected, result.stdout or "", test.comparison or "exact"):
-                verdict = Verdict.WRONG_ANSWER
-            if verdict == Verdict.COMPILE_ERROR and not compile_output:
-                compile_output = _compile_message(result.compile_output)
-            if verdict == Verdict.SYSTEM_ERROR and not system_note:
-                system_note = note
-            outcomes.append(TestOutcome(
-                index=test.index,
-                verdict=verdict,
-                passed=verdict == Verdict.ACCEPTED,
-                actual=_keep(result.stdout),
-                stderr=_keep(result.stderr),
-                time_ms=result.time_ms,
-                memory_kb=result.memory_kb,
-                message=note if verdict != Verdict.ACCEPTED else "",
-            ))
-        return ExecutionReport(
-            verdict=overall_verdict(outcomes), tests=outcomes, compile_output=compile_output, message=system_note
-        )
+        outcomes = [_outcome(t, verdict, message) for t in job.tests]
+        return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output, message=message,
+                               cacheable=verdict == Verdict.COMPILE_ERROR)
 
     # --- polling ----------------------------------------------------------------------
     def wait_for(self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None,

@@ -1,7 +1,13 @@
 """Judge0 backend against the Judge0-compatible stand-in (real HTTP on 127.0.0.1, real
-program execution). Function problems through the harness are in test_judge0_harness.py."""
+program execution): every job is one language-89 submission of the supervised harness.
+Function problems are in test_judge0_harness.py, the end-to-end and hostile cases in
+test_judge0_supervised.py."""
 
+import base64
+import io
+import json
 import logging
+import zipfile
 
 import pytest
 
@@ -46,24 +52,25 @@ def judge0(standin, settings):
 
 
 def stdio_job(code, tests, *, language="python", limits=None):
+    # Samples: they run in this order (hidden tests run shuffled, after the samples).
     specs = tuple(
-        TestSpec(index=i, input=inp, expected=exp, comparison=cmp)
+        TestSpec(index=i, input=inp, expected=exp, comparison=cmp, is_sample=True)
         for i, (inp, exp, cmp) in enumerate((t if len(t) == 3 else (*t, "exact")) for t in tests)
     )
     return Job(language=language, code=code, kind="stdio", signature=None, tests=specs, limits=limits or Limits())
 
 
-def test_stdio_accepted_counts_executions_and_requests(judge0):
+def test_stdio_accepted_is_one_execution_and_counts_requests(judge0):
     job = stdio_job(ADD, [("1 2\n", "3\n"), ("10 20", "30"), ("-5 5\n", "0")])
     report = Judge0Executor().run(job)
 
     assert report.verdict == Verdict.ACCEPTED
     assert [t.passed for t in report.tests] == [True, True, True]
     assert report.tests[1].actual.strip() == "30"
-    assert report.executions == 3
+    assert report.executions == 1
     stats = judge0.snapshot()
-    assert stats["executions"] == 3 and stats["batch_creates"] == 1
-    # Every HTTP call is counted: one batch create plus the polls.
+    assert stats["executions"] == 1 and stats["creates"] == 1 and stats["batch_creates"] == 0
+    # Every HTTP call is counted: one create plus the polls.
     assert report.http_requests == stats["requests"] == 1 + stats["batch_gets"]
     assert report.backend == "judge0" and report.latency_ms > 0
     assert all(t.time_ms is not None for t in report.tests)
@@ -73,7 +80,7 @@ def test_stdio_wrong_answer_names_the_failing_test(judge0):
     job = stdio_job(ADD, [("1 2", "3"), ("2 2", "5"), ("3 3", "6")])
     report = Judge0Executor().run(job)
     assert report.verdict == Verdict.WRONG_ANSWER
-    assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER, Verdict.ACCEPTED]
+    assert [t.verdict for t in report.tests[:2]] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER]
     assert report.tests[1].actual.strip() == "4"
 
 
@@ -89,7 +96,7 @@ def test_stdio_compile_error_carries_compiler_message(judge0):
     report = Judge0Executor().run(stdio_job(code, [("", "1"), ("", "1")], language="cpp"))
     assert report.verdict == Verdict.COMPILE_ERROR
     assert "error" in report.compile_output
-    assert all(t.verdict == Verdict.COMPILE_ERROR for t in report.tests)
+    assert not any(t.passed for t in report.tests) and report.executions == 1
 
 
 def test_stdio_runtime_error_and_output_limit(judge0):
@@ -120,16 +127,13 @@ def test_non_ascii_output_round_trips_through_base64(judge0):
     assert b64decode_text("aMOp\nbGxv\n") == "héllo"
 
 
-def test_batch_of_45_tests_takes_three_create_requests(judge0):
+def test_45_stdio_tests_are_still_one_execution_and_one_create(judge0):
     tests = [(f"{i} {i}", str(2 * i)) for i in range(45)]
     report = Judge0Executor().run(stdio_job(ADD, tests))
     assert report.verdict == Verdict.ACCEPTED and len(report.tests) == 45
     stats = judge0.snapshot()
-    assert stats["batch_creates"] == 3
-    assert [p for p in stats["paths"] if p.startswith("POST")] == ["POST /submissions/batch"] * 3
-    assert stats["executions"] == report.executions == 45
-    # Polls ask for at most 20 tokens each: >= 3 GETs per round.
-    assert stats["batch_gets"] >= 3
+    assert [p for p in stats["paths"] if p.startswith("POST")] == ["POST /submissions"]
+    assert stats["executions"] == report.executions == 1
 
 
 def test_queue_full_503_is_retryable_then_a_second_run_succeeds(judge0):
@@ -201,8 +205,8 @@ def test_422_and_partly_invalid_batches_are_configuration_errors(judge0):
         bad = SubmissionRequest(language_id=71, source_code="print(1)", cpu_time_limit=99)
         with pytest.raises(ExecutorError, match="batch item 1"):
             client.create_batch([good, bad])
-    with pytest.raises(ExecutorError, match="No Judge0 language id"):
-        Judge0Executor(language_ids={"python": 71}).run(stdio_job("x", [("", "")], language="java"))
+    with pytest.raises(ExecutorError, match="'multi' must be a language id"):
+        Judge0Executor(language_ids={"multi": "eighty-nine"}).run(stdio_job("x", [("", "")]))
 
 
 def test_client_low_level_batch_api_and_info_endpoints(judge0):
@@ -250,7 +254,7 @@ def test_auth_token_never_reaches_the_logs(judge0, settings, caplog):
     logging.getLogger("submissions").error("run failed: %s / %s / %s", retry.value, unreachable.value, refused.value)
     assert "wrong-token-9d1c" not in caplog.text and "wrong-token-9d1c" not in str(refused.value)
     # Logging did capture the traffic and our own failure lines...
-    assert "urllib3" in caplog.text and "judge0 POST /submissions/batch failed (retryable)" in caplog.text
+    assert "urllib3" in caplog.text and "judge0 POST /submissions failed (retryable)" in caplog.text
     assert TOKEN not in caplog.text
     assert TOKEN not in str(retry.value) and TOKEN not in str(unreachable.value)
 
@@ -304,13 +308,78 @@ def test_every_judge0_status_maps_onto_a_verdict(status_id, fields, verdict):
         assert "rb_sysopen" in note
 
 
-def test_limits_scale_with_tests_and_are_capped_by_judge0_maxima(settings):
-    executor = Judge0Executor(language_ids={"python": 71, "java": 62})
-    one = executor.plan(stdio_job(ADD, [("", "")], limits=Limits(time_limit_ms=2000)), tests_per_submission=1)
-    assert (one.cpu_time_limit, one.wall_time_limit, one.memory_limit, one.max_file_size) == (2.3, 5.6, 262144, 1024)
-    java = executor.plan(stdio_job("", [], language="java"), tests_per_submission=4)
-    assert java.cpu_time_limit == 9.0 and java.wall_time_limit == 19.0
-    huge = Limits(time_limit_ms=2000, memory_limit_mb=4096, output_limit_bytes=64 * 1024 * 1024)
-    capped = executor.plan(stdio_job("", [], limits=huge), tests_per_submission=100)
-    assert (capped.cpu_time_limit, capped.wall_time_limit, capped.memory_limit, capped.max_file_size) == (
-        15.0, 20.0, 512000, 4096)
+class FakeProgram:
+    """The shape of a SupervisedProgram the request builder reads."""
+
+    def __init__(self, files, config, compile_argv=None):
+        self.files, self.stdin, self.compile_argv = files, json.dumps(config), compile_argv
+
+
+def config(n=3, *, time_limit_ms=2000, memory_limit_kb=262144, startup_ms=300, compile_cpu_ms=None):
+    tests = [{"id": k, "stdin": f"{k}\n", "hidden": k > 0, "expect": None} for k in range(n)]
+    return {"nonce": "n" * 32, "kind": "stdio", "time_limit_ms": time_limit_ms, "memory_limit_kb": memory_limit_kb,
+            "startup_ms": startup_ms, "compile": None if compile_cpu_ms is None else
+            {"argv": ["g++"], "cpu_ms": compile_cpu_ms, "wall_ms": 2 * compile_cpu_ms}, "tests": tests}
+
+
+def test_the_language_89_request_is_a_deterministic_zip_with_a_run_script_and_no_source():
+    files = {"supervisor.py": "print('supervisor')\n", "runner.py": "pass\n", "solution.py": "x = 'é'\n"}
+    program = FakeProgram(files, config())
+    executor = Judge0Executor(language_ids={"python": 71})
+    job = stdio_job(ADD, [("1 2", "3")] * 3)
+    request = executor.request_for(program, executor.plan(job, program))
+    body = request.payload()
+    assert body["language_id"] == 89 and "source_code" not in body and "expected_output" not in body
+    assert base64.b64decode(body["stdin"]).decode() == program.stdin  # the supervisor config
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(body["additional_files"])))
+    names = archive.namelist()
+    assert names == sorted(names) == ["run", "runner.py", "solution.py", "supervisor.py"]  # no compile script
+    assert archive.read("run").decode() == "exec /usr/local/python-3.8.1/bin/python3 -I -S supervisor.py\n"
+    assert archive.read("solution.py").decode() == "x = 'é'\n"
+    assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    # Deterministic: the same program is the same archive, byte for byte.
+    again = executor.request_for(FakeProgram(dict(reversed(files.items())), config()), executor.plan(job, program))
+    assert again.additional_files == request.additional_files
+    with pytest.raises(ExecutorError, match="'run'"):
+        executor.request_for(FakeProgram({**files, "run": "x"}, config()), executor.plan(job, program))
+
+
+def test_limits_cover_every_test_start_up_and_compile_within_judge0_maxima(settings):
+    executor = Judge0Executor(language_ids={"python": 71})
+    stdio = stdio_job(ADD, [("", "")] * 3, limits=Limits(time_limit_ms=2000))
+    plan = executor.plan(stdio, FakeProgram({}, config(3)))
+    # 3 tests x (2 s + 0.3 s start-up: a stdio program starts again per test) + 0.3 s supervisor.
+    assert (plan.cpu_time_limit, plan.wall_time_limit) == (7.2, 15.4)
+    assert plan.memory_limit == 262144 + 48 * 1024 and plan.max_file_size == 4096
+    function = Job(language="cpp", code="", kind="function", signature={}, tests=stdio.tests, limits=stdio.limits)
+    compiled = executor.plan(function, FakeProgram({}, config(3, time_limit_ms=1000, startup_ms=100,
+                                                                compile_cpu_ms=5000, memory_limit_kb=65536)))
+    assert compiled.cpu_time_limit == 5 + 0.1 + 3 * 1 + 0.3  # compile + one start-up + tests + supervisor
+    assert compiled.memory_limit == 384 * 1024  # what the compile inside the run needs
+    huge = executor.plan(stdio, FakeProgram({}, config(100, memory_limit_kb=4096 * 1024)))
+    assert (huge.cpu_time_limit, huge.wall_time_limit, huge.memory_limit) == (15.0, 20.0, 512000)
+    java = Job(language="java", code="", kind="function", signature={}, tests=stdio.tests, limits=stdio.limits)
+    assert executor.plan(java, FakeProgram({}, config(1))).max_processes_and_or_threads == 120
+
+
+def callback_result(status_id, message, memory_kb=None, stderr=None):
+    # A callback body: the 8 default fields only (no exit_code / exit_signal).
+    return SubmissionResult(token="t", status_id=status_id, message=message, memory_kb=memory_kb, stderr=stderr)
+
+
+def test_host_facts_read_judge0s_view_on_both_delivery_paths():
+    from submissions.executors.judge0 import _Plan, host_facts
+
+    plan = _Plan(cpu_time_limit=5, wall_time_limit=11, memory_limit=100000, max_file_size=4096)
+    oom = host_facts(callback_result(12, "Caught fatal signal 9", memory_kb=99000), plan=plan)
+    assert (oom.signal, oom.exit_code, oom.oom_killed, oom.timed_out) == (9, None, True, False)
+    polled = host_facts(SubmissionResult(token="t", status_id=12, exit_signal=9, exit_code=0, memory_kb=99000),
+                        plan=plan)
+    assert (polled.signal, polled.exit_code, polled.oom_killed) == (9, None, True)
+    crash = host_facts(callback_result(11, "Exited with error status 1", stderr="OSError: [Errno 27] File too large"),
+                       plan=plan)
+    assert (crash.exit_code, crash.signal, crash.output_exceeded, crash.oom_killed) == (1, None, True, False)
+    through_bash = host_facts(callback_result(11, "Exited with error status 137", memory_kb=10), plan=plan)
+    assert (through_bash.exit_code, through_bash.signal, through_bash.oom_killed) == (137, 9, False)
+    timeout = host_facts(callback_result(5, "Time limit exceeded"), plan=plan)
+    assert timeout.timed_out and timeout.exit_code is None

@@ -91,7 +91,100 @@ def test_python_harness_parses_as_python_3_8():
 
 
 def test_a_full_queue_answers_503_and_the_executor_retries_later(judge0):
-    judge0.config["max_queue_size"] = 2  # a batch counts as its size
+    judge0.config["max_queue_size"] = 0  # waiting jobs + 1 > MAX_QUEUE_SIZE
     with pytest.raises(RetryableExecutorError, match="queue is full"):
         Judge0Executor().run(stdio_job(ADD, [("1 1", "2")] * 3))
-    assert Judge0Executor().run(stdio_job(ADD, [("1 1", "2")] * 2)).verdict == "accepted"
+    judge0.config["max_queue_size"] = 1
+    assert Judge0Executor().run(stdio_job(ADD, [("1 1", "2")] * 3)).verdict == "accepted"
+
+
+# --- language 89 "Multi-file program", as IsolateJob (app/jobs/isolate_job.rb, v1.13.1) runs it ---
+def zip_b64(files):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def run_project(url, files, stdin="", **fields):
+    body = {"language_id": 89, "additional_files": zip_b64(files), "stdin": b64(stdin), **fields}
+    created = requests.post(f"{url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS,
+                            data=json.dumps(body), timeout=5)
+    assert created.status_code == 201, created.text
+    final = wait_final(url, created.json()["token"], {"base64_encoded": "true", "fields": "*"})
+    for name in ("stdout", "stderr", "compile_output", "message"):
+        if final.get(name):
+            final[name] = base64.b64decode(final[name]).decode()
+    return final
+
+
+PY38 = "/usr/local/python-3.8.1/bin/python3"
+
+
+def test_multi_file_program_runs_the_run_script_on_the_ce_python(judge0):
+    code = "import os, sys\nprint(sys.version_info[:2], sys.executable, os.getcwd(), sorted(os.listdir('.')))\n" \
+           "print(sys.stdin.read())\n"
+    final = run_project(judge0.url, {"run": f"exec {PY38} -I main.py\n", "main.py": code}, "the stdin")
+    assert final["status"]["id"] == 3, final
+    first, second = final["stdout"].splitlines()
+    # The CE 1.13.1 path, really a Python 3.8; the archive unzipped into the box (/box).
+    assert first == f"(3, 8) {PY38} /box ['main.py', 'run']"
+    assert second == "the stdin"
+    assert isinstance(final["memory"], int) and final["memory"] > 1000  # KB, like cgroup cg-mem
+    assert final["language"] == {"id": 89, "name": "Multi-file program"}
+
+
+def test_multi_file_program_compile_script_and_its_errors(judge0):
+    source = "#include <bits/stdc++.h>\nint main() { std::string s; std::cin >> s; std::cout << s << '!' << std::endl; }\n"
+    files = {"compile": "/usr/local/gcc-9.2.0/bin/g++ -o main main.cpp\n", "run": "exec ./main\n", "main.cpp": source}
+    ok = run_project(judge0.url, files, "hi")
+    assert ok["status"]["id"] == 3 and ok["stdout"] == "hi!\n"
+    broken = run_project(judge0.url, {**files, "main.cpp": "int main() { return x; }\n"})
+    assert broken["status"]["id"] == 6 and "was not declared" in broken["compile_output"]
+    assert broken["stdout"] is None and broken["time"] is None and broken["memory"] is None
+    # The other CE runtimes are at their CE paths too.
+    java = run_project(judge0.url, {
+        "compile": "/usr/local/openjdk13/bin/javac Main.java\n", "run": "exec /usr/local/openjdk13/bin/java Main\n",
+        "Main.java": "public class Main { public static void main(String[] a) { System.out.println(6 * 7); } }\n",
+    }, memory_limit=512000)
+    assert java["status"]["id"] == 3 and java["stdout"] == "42\n", java
+    node = run_project(judge0.url, {"run": "exec /usr/local/node-12.14.0/bin/node -e 'console.log(6 * 7)'\n"})
+    assert node["status"]["id"] == 3 and node["stdout"] == "42\n"
+
+
+def test_multi_file_statuses_follow_the_bash_run_wrapper(judge0):
+    url = judge0.url
+    # bash survives its child: exit 128 + 9 -> NZEC, with bash's own line in stderr.
+    survived = run_project(url, {"run": f"{PY38} -c 'import os; os.kill(os.getpid(), 9)'\n"})
+    assert survived["status"]["id"] == 11 and survived["exit_code"] == 137 and survived["exit_signal"] is None, survived
+    assert "Killed" in survived["stderr"] and survived["message"] == "Exited with error status 137"
+    # `exec`: the program is isolate's direct child, so its signal is reported as such (SG).
+    segv = run_project(url, {"run": f"exec {PY38} -c 'import os; os.kill(os.getpid(), 11)'\n"})
+    assert segv["status"]["id"] == 7 and segv["exit_signal"] == 11, segv
+    failed = run_project(url, {"run": f"exec {PY38} -c 'raise SystemExit(3)'\n"})
+    assert failed["status"]["id"] == 11 and failed["exit_code"] == 3, failed
+    # The whole box's CPU: a busy child nobody waits for still counts (--cg-timing).
+    spin = f"exec {PY38} -c 'import os, time\nif os.fork() == 0:\n    while True: pass\ntime.sleep(30)'\n"
+    slow = run_project(url, {"run": spin}, cpu_time_limit=0.5, cpu_extra_time=0.5, wall_time_limit=10)
+    assert slow["status"]["id"] == 5 and float(slow["time"]) >= 0.5
+    # Memory of the whole box against memory_limit: the biggest process is killed (OOM).
+    hog = f"exec {PY38} -c 'x = bytearray(200 * 1024 * 1024); import time; time.sleep(2)'\n"
+    oom = run_project(url, {"run": hog}, memory_limit=96000)
+    assert oom["status"]["id"] == 12 and oom["exit_signal"] == 9 and oom["memory"] >= 0.95 * 96000
+
+
+def test_multi_file_validation_like_the_submission_model(judge0):
+    def create(body):
+        return requests.post(f"{judge0.url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS,
+                             data=json.dumps(body), timeout=5)
+
+    both = create({"language_id": 89, "source_code": b64("print(1)")})
+    assert both.status_code == 422
+    assert both.json() == {"source_code": ["must be blank"], "additional_files": ["can't be blank"]}
+    judge0.config["enable_additional_files"] = False
+    refused = create({"language_id": 89, "additional_files": zip_b64({"run": "true\n"})})
+    assert refused.json() == {"additional_files": ["setting additional files is not allowed"]}
