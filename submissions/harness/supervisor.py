@@ -1,8 +1,9 @@
 """The trusted supervisor of one judged run (stdlib only; Python 3.8 and 3.11).
 
 Shipped into the sandbox next to the student's files and started as
-`python3 -I -S supervisor.py` with the run's configuration as JSON on stdin (the protocol
-is described in docs/executors.md, "The supervised harness"). It reads all of stdin,
+`python3 -I -S supervisor.py` with the run's configuration as JSON on stdin (built by
+submissions.harness.build_program, whose module docstring describes the protocol). It
+reads all of stdin,
 makes itself non-dumpable (same-uid code can neither ptrace it nor open its
 /proc/<pid>/{mem,fd,environ}) and a child subreaper (every orphan of the run becomes its
 child), then drives the untrusted student process:
