@@ -1,8 +1,9 @@
 """The trusted supervisor of one judged run (stdlib only; Python 3.8 and 3.11).
 
 Shipped into the sandbox next to the student's files and started as
-`python3 -I -S supervisor.py` with the run's configuration as JSON on stdin (the protocol
-is described in docs/executors.md, "The supervised harness"). It reads all of stdin,
+`python3 -I -S supervisor.py` with the run's configuration as JSON on stdin (built by
+submissions.harness.build_program, whose module docstring describes the protocol). It
+reads all of stdin,
 makes itself non-dumpable (same-uid code can neither ptrace it nor open its
 /proc/<pid>/{mem,fd,environ}) and a child subreaper (every orphan of the run becomes its
 child), then drives the untrusted student process:
@@ -454,18 +455,17 @@ class Supervisor:
             finished = reply is not None or status is not None
             runner = token is not None or ready
             ended = not finished and child.exited and (runner or len(eof) == 2)
-            if finished or ended or not events or now - last_measure >= POLL_SECONDS:
+            if not finished and not ended and (not events or now - last_measure >= POLL_SECONDS):
                 cpu, rss, _ = self.usage()
                 last_measure = now
                 peak = max(peak, rss)
-                if not finished and not ended:
-                    if cpu - base > cpu_limit:
-                        status = "timeout"
-                    elif now > wall_end:
-                        status = "timeout"
-                        wall_hit = True
-                    elif rss > self.memory_kb:
-                        status = "memory"
+                if cpu - base > cpu_limit:
+                    status = "timeout"
+                elif now > wall_end:
+                    status = "timeout"
+                    wall_hit = True
+                elif rss > self.memory_kb:
+                    status = "memory"
             if reply is not None or status is not None or ended:
                 break
             if not runner and child.exited:
@@ -479,9 +479,12 @@ class Supervisor:
             self.kill_students(keep=None)
             self.wait_reaped(child, 1.0)
             self._drain(child, out, err, token is None and not ready)
+            cpu, rss, _ = self.usage()
         else:
-            self.kill_students(keep=child.pid)
-        cpu, rss, _ = self.usage()
+            cpu, rss, pids = self.usage()
+            if any(pid != child.pid for pid in pids):
+                self.kill_students(keep=child.pid)
+                cpu, rss, _ = self.usage()
         peak = max(peak, rss)
         self.cpu_mark = cpu
         if status is None and reply is None and (token is not None or ready):

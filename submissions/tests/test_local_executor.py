@@ -156,6 +156,14 @@ def test_custom_run_reports_values_without_judging():
     assert report.tests[0].actual == "[7, 3]" and report.tests[0].stdout == "hi\n"
 
 
+def test_function_tests_are_reported_live_while_the_one_execution_runs():
+    seen = []
+    job = _every_test(function_job(TWO_SUM, CORRECT, TWO_SUM_CASES, comparison="unordered"))
+    report = LocalExecutor().run(job, on_test=lambda outcome: seen.append((outcome.index, outcome.verdict)))
+    assert sorted(seen) == [(t.index, t.verdict) for t in report.tests] == [(k, Verdict.ACCEPTED) for k in range(4)]
+    assert report.executions == 1
+
+
 def test_one_hundred_tests_cost_one_execution():
     cases = [({"nums": [i, 1000 - i], "target": 1000}, [0, 1]) for i in range(100)]
     report = LocalExecutor().run(function_job(TWO_SUM, CORRECT, cases))
