@@ -275,13 +275,13 @@ def _live(job: Job, on_test: OnTest):
 
 def _failure_verdict(result: SandboxResult, stderr: str) -> str | None:
     """The verdict of a run that died as a whole, or None if it ended normally."""
+    if result.oom_killed:  # the run's cgroup hit its memory cap: any process of the tree
+        return Verdict.MEMORY_LIMIT_EXCEEDED
     if result.exit_code == 0 and not result.timed_out and not result.output_exceeded:
         return None
     # Python ignores SIGXFSZ, so RLIMIT_FSIZE shows up as EFBIG ("File too large").
     if result.output_exceeded or result.signal == signal.SIGXFSZ or "File too large" in stderr:
         return Verdict.OUTPUT_LIMIT_EXCEEDED
-    if result.oom_killed:  # the run's cgroup hit its memory cap (whole tree)
-        return Verdict.MEMORY_LIMIT_EXCEEDED
     # The JVM's -XX:+ExitOnOutOfMemoryError notice goes to stdout, with exit status 3.
     tail = stderr + result.stdout[-2000:]
     if any(marker in tail for marker in _MEMORY_MARKERS):
