@@ -164,7 +164,7 @@ class LocalExecutor:
         parsed = parse_supervisor_output(program, result.stdout)
         host = HostFacts(
             exit_code=result.exit_code, signal=result.signal, timed_out=result.timed_out,
-            output_exceeded=result.output_exceeded, oom_killed=False,
+            output_exceeded=result.output_exceeded, oom_killed=result.oom_killed,
             compile_output=(compiled.stderr + compiled.stdout) if compiled is not None else "",
             stderr=result.stderr,
         )
