@@ -30,6 +30,7 @@ lists them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -489,6 +490,13 @@ def _outcome(job: Job, program: SupervisedProgram, spec, test: SupervisedTest) -
                        **common)
 
 
+def _with_host_facts(entry: SupervisedTest, host: HostFacts) -> SupervisedTest:
+    if entry.status == "crash" and entry.signal == 9 and host.oom_killed:
+        # The cgroup's OOM killer picked the student (oom_score_adj 1000), not the supervisor.
+        return dataclasses.replace(entry, status="memory", error="memory limit exceeded")
+    return entry
+
+
 def build_report(job: Job, program: SupervisedProgram, report: SupervisorReport | None, *,
                  host: HostFacts) -> ExecutionReport:
     """The ExecutionReport of one supervised run (local and Judge0 alike)."""
@@ -527,7 +535,7 @@ def build_report(job: Job, program: SupervisedProgram, report: SupervisorReport 
         entry = report.tests[index]
         if entry.status == "not_run":
             continue
-        outcomes[index] = _outcome(job, program, specs[index], entry)
+        outcomes[index] = _outcome(job, program, specs[index], _with_host_facts(entry, host))
         if not outcomes[index].passed:
             stopper = outcomes[index]
     for index in program.order:
