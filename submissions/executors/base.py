@@ -96,6 +96,9 @@ class ExecutionReport:
     http_requests: int = 0  # Judge0 HTTP requests (0 for local)
     latency_ms: int = 0
     backend: str = ""
+    # Set by an executor only for a report the trusted supervisor produced (its nonce-framed
+    # block parsed strictly); only trusted results are cached (submissions/judge_result.py).
+    trusted: bool = False
 
     @property
     def time_ms(self) -> int | None:
