@@ -80,13 +80,11 @@ def _measure(value, name: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidResult(f"{name} must be a number, not {type(value).__name__}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidResult(f"{name} must be finite")
-        value = math.ceil(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidResult(f"{name} must be finite")
     if value < 0 or value > _MAX_INT:
         raise InvalidResult(f"{name} out of range: {value}")
-    return int(value)
+    return math.ceil(value)
 
 
 def _flag(value, name: str) -> bool:

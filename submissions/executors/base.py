@@ -99,8 +99,9 @@ class ExecutionReport:
     http_requests: int = 0  # Judge0 HTTP requests (0 for local)
     latency_ms: int = 0
     backend: str = ""
-    # False when the verdict does not come from a supervisor results block (the run was
-    # interrupted and classified from the host's own facts): such a result is never cached.
+    # False when the verdict does not come from a supervisor results block or a compiler
+    # (an interrupted run classified from the host's own facts, the legacy in-process
+    # harness): such a result is never cached (submissions/judge_result.py).
     cacheable: bool = True
 
     @property

@@ -223,6 +223,7 @@ class LocalExecutor:
             )
         report = self._function_report(job, program, result)
         report.executions = 1
+        report.cacheable = False  # the in-process harness's results are the student's to forge
         if compiled is not None and not report.compile_output:
             report.compile_output = _trim(compiled.stderr + compiled.stdout)  # warnings
         return report

@@ -91,7 +91,7 @@ def test_wrong_answer_names_the_failing_sample(worker):
     client = APIClient()
     client.force_authenticate(sub.user)
     body = client.get(f"{URL}{sub.pk}/").json()
-    assert body["failed_test"] == {"index": 0, "sample": True}
+    assert body["failed_test"] == {"index": 0, "sample": True, "verdict": "wrong_answer"}
     assert body["tests"][0]["expected"] == "3\n" and body["tests"][0]["actual"].strip() == "2"
 
 
