@@ -406,3 +406,11 @@ def compile_argv(*, compiler: str = "g++", flags: tuple[str, ...] = LOCAL_FLAGS)
 
 def run_argv() -> list[str]:
     return ["./main"]
+
+
+def argv(profile, limits, kind: str) -> tuple[list[str], list[str]]:
+    """(compile argv, run argv) for harness.program_argv: `profile.gxx`/`profile.cxx_flags`
+    where the profile has them (Judge0: GCC 9, -std=c++17), else the local defaults."""
+    compiler = getattr(profile, "gxx", "g++")
+    flags = tuple(getattr(profile, "cxx_flags", LOCAL_FLAGS))
+    return compile_argv(compiler=compiler, flags=flags), run_argv()

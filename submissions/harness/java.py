@@ -360,3 +360,13 @@ def run_argv(memory_limit_mb: int, *, java: str = "java") -> list[str]:
         java, f"-Xmx{mem}m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-cp", ".", "Main",
     ]
+
+
+def argv(profile, limits, kind: str) -> tuple[list[str], list[str]]:
+    """(compile argv, run argv) for harness.program_argv. Function problems compile the
+    runner with the student's Solution.java; stdio programs are the student's Main.java."""
+    javac, java = getattr(profile, "javac", "javac"), getattr(profile, "java", "java")
+    compile_step = compile_argv(javac=javac)
+    if kind != "function":
+        compile_step = compile_step[:-1]  # Main.java only
+    return compile_step, run_argv(limits.memory_limit_mb, java=java)

@@ -789,3 +789,16 @@ def test_a_thread_left_burning_is_charged_to_the_runner_process(language):
     burned = reply["cpu_later"] - reply["cpu_at_reply"]
     assert burned >= 150, reply  # 600 ms of wall on a loaded 2-core machine: well above 150 ms of CPU
     assert transcript.exit == 0  # EOF still ends the runner: the thread does not keep it alive
+
+
+def test_argv_hook_for_the_harness_builds_the_compile_and_run_steps():
+    from types import SimpleNamespace
+
+    limits = SimpleNamespace(memory_limit_mb=128)
+    profile = SimpleNamespace(gxx="/usr/local/gcc-9/bin/g++", cxx_flags=("-O2", "-std=c++17"), javac="javac",
+                              java="java")
+    assert cpp.argv(profile, limits, "function") == (
+        ["/usr/local/gcc-9/bin/g++", "-O2", "-std=c++17", "-pipe", "-o", "main", "main.cpp"], ["./main"])
+    compile_step, run = java.argv(profile, limits, "function")
+    assert compile_step[-2:] == ["Main.java", "Solution.java"] and run[1] == "-Xmx128m"
+    assert java.argv(profile, limits, "stdio")[0][-1] == "Main.java"
