@@ -1,55 +1,82 @@
-"""Java 17 harness: `public class Main` after the student's non-public `class Solution`
-in one Main.java (their imports stay at the top, so line numbers match). A small JSON
-reader/writer (stdlib only) and per-type array conversions generated from the signature.
-A daemon watchdog thread enforces the per-test limit: it writes the results so far plus
-a timeout for the running test, then halts the JVM."""
+"""Java runner of the supervised harness (the untrusted child; see harness/supervisor.py).
+
+`render(signature, code)` gives two files compiled together: `Solution.java` = the
+student's code untouched (so `public class Solution` is legal and javac's line numbers are
+the student's), and `Main.java` = the runner: a small JSON reader/writer (stdlib only) and
+per-type array converters generated from the signature.
+
+The runner holds no secret and no timer and starts no thread: it finds the student's
+method by reflection (a missing class or method is a ready error in the student's terms,
+not a compile error in Main.java), writes one ready frame, then answers one request line
+`{"k": token, "args": [...]}` per test with one frame carrying the same token, after
+flushing the student's prints so they land outside the frame. The supervisor measures
+time and memory. Java 11 language and API level only (Judge0 CE's JDK is 13).
+"""
 
 from __future__ import annotations
 
-import re
+from problems.signatures import Signature, Type, camel_case, function_name, java_type
 
-from problems.signatures import Signature, Type, function_name, java_type
+MAIN = "Main.java"
+SOLUTION = "Solution.java"
 
-HARNESS = r'''
+RUNNER = r'''import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 public class Main {
-    static final Object LOCK = new Object();
-    static final java.util.List<String> RESULTS = new java.util.ArrayList<>();
-    static String sentinel;
-    static int running = -1;
-    static long startedNanos;
-    static long startedCpu;
-    static long mainId;
-    static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
-    static volatile boolean done;
-    static java.io.PrintStream realOut;
-    static java.io.FileOutputStream fd1 = new java.io.FileOutputStream(java.io.FileDescriptor.out);
-    static java.io.FileOutputStream fd2 = new java.io.FileOutputStream(java.io.FileDescriptor.err);
+    static final String SIGNATURE = "__CM_SIGNATURE__";
+    static final FileOutputStream FD1 = new FileOutputStream(FileDescriptor.out);
+    static PrintStream studentOut;
 
     static final class Json {
         final String t; int p;
         Json(String t) { this.t = t; }
+        char peek() {
+            if (p >= t.length()) throw new IllegalArgumentException("truncated JSON");
+            return t.charAt(p);
+        }
+        char next() { char c = peek(); p++; return c; }
         void ws() { while (p < t.length() && Character.isWhitespace(t.charAt(p))) p++; }
+        void expect(char c) { ws(); if (next() != c) throw new IllegalArgumentException("malformed JSON"); }
         Object value() {
             ws();
-            char c = t.charAt(p);
+            char c = peek();
             if (c == '{') {
-                java.util.Map<String, Object> m = new java.util.HashMap<>();
+                Map<String, Object> m = new HashMap<>();
                 p++; ws();
-                if (t.charAt(p) == '}') { p++; return m; }
+                if (peek() == '}') { p++; return m; }
                 while (true) {
-                    ws(); String k = str(); ws(); p++;
+                    ws(); String k = str(); expect(':');
                     m.put(k, value()); ws();
-                    if (t.charAt(p++) == '}') return m;
+                    char d = next();
+                    if (d == '}') return m;
+                    if (d != ',') throw new IllegalArgumentException("malformed JSON");
                 }
             }
             if (c == '[') {
-                java.util.List<Object> l = new java.util.ArrayList<>();
+                List<Object> l = new ArrayList<>();
                 p++; ws();
-                if (t.charAt(p) == ']') { p++; return l; }
+                if (peek() == ']') { p++; return l; }
                 while (true) {
                     l.add(value()); ws();
-                    if (t.charAt(p++) == ']') return l;
+                    char d = next();
+                    if (d == ']') return l;
+                    if (d != ',') throw new IllegalArgumentException("malformed JSON");
                 }
             }
             if (c == '"') return str();
@@ -59,26 +86,32 @@ public class Main {
             int start = p;
             while (p < t.length() && "+-.eE0123456789".indexOf(t.charAt(p)) >= 0) p++;
             String tok = t.substring(start, p);
+            if (tok.isEmpty()) throw new IllegalArgumentException("malformed JSON");
             if (tok.indexOf('.') < 0 && tok.indexOf('e') < 0 && tok.indexOf('E') < 0) return Long.parseLong(tok);
             return Double.parseDouble(tok);
         }
         String str() {
             StringBuilder sb = new StringBuilder();
-            p++;
-            while (t.charAt(p) != '"') {
-                char c = t.charAt(p++);
+            if (next() != '"') throw new IllegalArgumentException("malformed JSON");
+            while (true) {
+                char c = next();
+                if (c == '"') return sb.toString();
                 if (c != '\\') { sb.append(c); continue; }
-                char e = t.charAt(p++);
+                char e = next();
                 switch (e) {
-                    case 'n': sb.append('\n'); break; case 't': sb.append('\t'); break;
-                    case 'r': sb.append('\r'); break; case 'b': sb.append('\b'); break;
+                    case 'n': sb.append('\n'); break;
+                    case 't': sb.append('\t'); break;
+                    case 'r': sb.append('\r'); break;
+                    case 'b': sb.append('\b'); break;
                     case 'f': sb.append('\f'); break;
-                    case 'u': sb.append((char) Integer.parseInt(t.substring(p, p + 4), 16)); p += 4; break;
+                    case 'u':
+                        if (p + 4 > t.length()) throw new IllegalArgumentException("truncated JSON");
+                        sb.append((char) Integer.parseInt(t.substring(p, p + 4), 16));
+                        p += 4;
+                        break;
                     default: sb.append(e);
                 }
             }
-            p++;
-            return sb.toString();
         }
     }
 
@@ -88,10 +121,14 @@ public class Main {
         for (int k = 0; k < s.length(); k++) {
             char c = s.charAt(k);
             switch (c) {
-                case '"': o.append("\\\""); break; case '\\': o.append("\\\\"); break;
-                case '\n': o.append("\\n"); break; case '\r': o.append("\\r"); break; case '\t': o.append("\\t"); break;
+                case '"': o.append("\\\""); break;
+                case '\\': o.append("\\\\"); break;
+                case '\n': o.append("\\n"); break;
+                case '\r': o.append("\\r"); break;
+                case '\t': o.append("\\t"); break;
                 default:
-                    if (c < 0x20) o.append(String.format("\\u%04x", (int) c)); else o.append(c);
+                    if (c < 0x20 || c == 0x7f || Character.isSurrogate(c)) o.append(String.format("\\u%04x", (int) c));
+                    else o.append(c);
             }
         }
         o.append('"');
@@ -111,142 +148,137 @@ public class Main {
     static void e_str(StringBuilder o, String v) { esc(o, v); }
 __CM_CONVERTERS__
 
-    static void emit(java.io.FileOutputStream fd, String s) {
-        try { fd.write(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)); fd.flush(); }
-        catch (java.io.IOException e) { }
+    static void emit(String s) {
+        try { FD1.write(s.getBytes(StandardCharsets.UTF_8)); } catch (IOException e) { }
     }
 
-    static String entry(int i, String status, String value, String error, double ms, String out) {
-        StringBuilder o = new StringBuilder();
-        o.append("{\"i\":").append(i).append(",\"status\":");
-        esc(o, status);
-        o.append(",\"value\":").append(value == null ? "null" : value).append(",\"error\":");
-        esc(o, error);
-        o.append(",\"time_ms\":").append(String.format(java.util.Locale.ROOT, "%.3f", ms));
-        o.append(",\"memory_kb\":").append(peakRssKb()).append(",\"stdout\":");
-        esc(o, out);
-        return o.append('}').toString();
-    }
-
-    // Peak resident set of the JVM so far (KiB, Linux): memory shown per test.
-    static long peakRssKb() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (Exception e) { }
-        return 0;
-    }
-
-    static void record(String e) {
-        RESULTS.add(e);
-        // Progress on stderr: if the whole run is killed, finished tests keep their results.
-        emit(fd2, "\n" + sentinel + ":" + e + "\n");
-    }
-
-    static void finish() {
+    // Everything the student printed goes out before our frame; the "\n" before the marker is ours.
+    static void frame(String json) {
         System.out.flush();
-        emit(fd1, "\n" + sentinel + "\n[" + String.join(",", RESULTS) + "]\n");
+        if (System.out != studentOut) studentOut.flush();
+        emit("\n\u001e\u001fCMR:" + json + "\n");
     }
 
-    static final class Capture extends java.io.OutputStream {
-        final int cap; final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream(); long size;
-        Capture(int cap) { this.cap = cap; }
-        @Override public void write(int b) { if (size++ < cap) buf.write(b); }
-        @Override public void write(byte[] b, int off, int len) {
-            int keep = (int) Math.max(0, Math.min(len, cap - size));
-            buf.write(b, off, keep);
-            size += len;
-        }
-        String text() {
-            String s = new String(buf.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
-            return size > cap ? s + "\n...[truncated]" : s;
-        }
-    }
-
-    public static void main(String[] argv) throws Exception {
-        String raw = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        @SuppressWarnings("unchecked")
-        java.util.Map<String, Object> data = (java.util.Map<String, Object>) new Json(raw).value();
-        sentinel = (String) data.get("sentinel");
-        final long limitMs = ((Number) data.get("time_limit_ms")).longValue();
-        int cap = ((Number) data.get("stdout_limit")).intValue();
-        @SuppressWarnings("unchecked")
-        java.util.List<Object> tests = (java.util.List<Object>) data.get("tests");
-        realOut = System.out;
-        mainId = Thread.currentThread().getId();
-        Thread dog = new Thread(() -> {
-            while (!done) {
-                try { Thread.sleep(5); } catch (InterruptedException e) { return; }
-                synchronized (LOCK) {
-                    if (done || running < 0) continue;
-                    double ms = (CPU.getThreadCpuTime(mainId) - startedCpu) / 1e6;
-                    double wall = (System.nanoTime() - startedNanos) / 1e6;
-                    // CPU time decides; the wall clock (5x + 1 s) only catches code that sleeps.
-                    if (ms > limitMs || wall > 5.0 * limitMs + 1000) {
-                        record(entry(running, "timeout", null, "time limit exceeded", ms, ""));
-                        finish();
-                        Runtime.getRuntime().halt(0);
-                    }
-                }
-            }
-        });
-        dog.setDaemon(true);
-        dog.start();
-        for (int idx = 0; idx < tests.size(); idx++) {
-            @SuppressWarnings("unchecked")
-            java.util.List<Object> args = (java.util.List<Object>) tests.get(idx);
-            Capture capture = new Capture(cap);
-            String status = "ok", value = null, error = "";
-__CM_DECODE__
-            System.setOut(new java.io.PrintStream(capture, true, java.nio.charset.StandardCharsets.UTF_8));
-            synchronized (LOCK) {
-                running = idx;
-                startedNanos = System.nanoTime();
-                startedCpu = CPU.getCurrentThreadCpuTime();
-            }
-            try {
-                Solution solution = new Solution();
-                __CM_RETURN_TYPE__ result = solution.__CM_METHOD__(__CM_ARGS__);
-                StringBuilder sb = new StringBuilder();
-                __CM_ENCODE__(sb, result);
-                value = sb.toString();
-            } catch (OutOfMemoryError e) {
-                status = "memory"; error = "OutOfMemoryError";
-            } catch (StackOverflowError e) {
-                status = "error"; error = "StackOverflowError";
-            } catch (Throwable e) {
-                status = "error"; error = describe(e);
-            }
-            System.out.flush();
-            System.setOut(realOut);
-            synchronized (LOCK) {
-                double ms = (CPU.getCurrentThreadCpuTime() - startedCpu) / 1e6;
-                running = -1;
-                record(entry(idx, status, value, error, ms, capture.text()));
-            }
-        }
-        synchronized (LOCK) {
-            done = true;
-            finish();
-        }
-        System.exit(0);
+    static void notReady(String error) {
+        StringBuilder o = new StringBuilder("{\"ready\":false,\"error\":");
+        esc(o, error);
+        frame(o.append('}').toString());
     }
 
     static String describe(Throwable e) {
         String where = "";
         for (StackTraceElement el : e.getStackTrace()) {
-            if ("Solution".equals(el.getClassName()) || el.getClassName().startsWith("Solution$")) {
+            String cls = el.getClassName();
+            if (("Solution".equals(cls) || cls.startsWith("Solution$")) && el.getLineNumber() > 0) {
                 where = " (line " + el.getLineNumber() + ")";
                 break;
             }
         }
         return e.getClass().getName() + (e.getMessage() != null ? ": " + e.getMessage() : "") + where;
     }
+
+    static Method find(Class<?> cls, Class<?>[] params) {
+        for (Class<?> c = cls; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals("__CM_METHOD__") && java.util.Arrays.equals(m.getParameterTypes(), params)) {
+                    return m;
+                }
+            }
+        }
+        return null;
+    }
+
+    static Object[] decode(List<Object> args) {
+        return new Object[] {__CM_DECODE__};
+    }
+
+    static String encode(Object result) {
+        StringBuilder sb = new StringBuilder();
+        __CM_ENCODE__(sb, (__CM_BOXED__) result);
+        return sb.toString();
+    }
+
+    public static void main(String[] argv) throws Exception {
+        // The student's System.out: buffered, flushed before every frame (and at exit).
+        studentOut = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                                     false, "UTF-8");
+        System.setOut(studentOut);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.flush()));
+        Class<?> cls;
+        try {
+            cls = Class.forName("Solution", true, Main.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            notReady("class Solution is not defined: write class Solution { public " + SIGNATURE + " { ... } }");
+            return;
+        } catch (LinkageError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            notReady("class Solution could not be initialised: " + describe(cause));
+            return;
+        }
+        Method method = find(cls, new Class<?>[] {__CM_PARAM_CLASSES__});
+        if (method == null || method.getReturnType() != __CM_RETURN_CLASS__) {
+            notReady("function __CM_METHOD__ is not defined: class Solution needs the method public " + SIGNATURE);
+            return;
+        }
+        Constructor<?> ctor = null;
+        if (!Modifier.isStatic(method.getModifiers())) {
+            try {
+                ctor = cls.getDeclaredConstructor();
+                ctor.setAccessible(true);
+            } catch (NoSuchMethodException e) {
+                notReady("class Solution needs a constructor without parameters");
+                return;
+            }
+        }
+        method.setAccessible(true);
+        frame("{\"ready\":true}");
+        BufferedReader in = new BufferedReader(
+            new InputStreamReader(new FileInputStream(FileDescriptor.in), StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.trim().isEmpty()) continue;
+            String token = "", status = "ok", value = null, error = null;
+            try {
+                Object parsed = new Json(line).value();
+                if (!(parsed instanceof Map)) throw new IllegalArgumentException("bad request");
+                Map<?, ?> request = (Map<?, ?>) parsed;
+                Object k = request.get("k"), a = request.get("args");
+                if (k instanceof String) token = (String) k;
+                if (!(k instanceof String) || !(a instanceof List) || ((List<?>) a).size() != __CM_ARITY__) {
+                    throw new IllegalArgumentException("bad request");
+                }
+                @SuppressWarnings("unchecked")
+                Object[] args = decode((List<Object>) a);
+                try {
+                    Object instance = ctor == null ? null : ctor.newInstance();
+                    value = encode(method.invoke(instance, args));
+                } catch (InvocationTargetException e) {
+                    status = "error";
+                    error = describe(e.getCause() != null ? e.getCause() : e);
+                } catch (Throwable e) {
+                    status = "error";
+                    error = describe(e);
+                }
+            } catch (RuntimeException e) {
+                status = "error";
+                error = "runner: " + e;
+            }
+            StringBuilder o = new StringBuilder("{\"k\":");
+            esc(o, token);
+            o.append(",\"status\":");
+            esc(o, status);
+            o.append(",\"value\":").append(value == null ? "null" : value).append(",\"error\":");
+            esc(o, error);
+            frame(o.append('}').toString());
+        }
+        System.out.flush();
+        // Threads the student left running must not keep the JVM alive.
+        System.exit(0);
+    }
 }
 '''
 
-_PUBLIC_SOLUTION = re.compile(r"\bpublic\s+((?:final\s+)?class\s+Solution\b)")
+_BOXED = {"int": "Integer", "float": "Double", "bool": "Boolean", "str": "String"}
 
 
 def _suffix(t: Type) -> str:
@@ -275,7 +307,7 @@ def _converters(types: set[Type]) -> str:
             f"    @SuppressWarnings(\"unchecked\")\n"
             f"    static {jt} d_{name}(Object o) {{\n"
             f"        if (o == null) return null;\n"
-            f"        java.util.List<Object> l = (java.util.List<Object>) o;\n"
+            f"        List<Object> l = (List<Object>) o;\n"
             f"        {jt} r = {_new_array(t, 'l.size()')};\n"
             f"        for (int k = 0; k < r.length; k++) r[k] = d_{item}(l.get(k));\n"
             f"        return r;\n"
@@ -290,19 +322,51 @@ def _converters(types: set[Type]) -> str:
     return "\n".join(out)
 
 
-def render(signature: Signature, code: str) -> str:
+def _signature_text(signature: Signature) -> str:
+    params = ", ".join(f"{java_type(p.type)} {camel_case(p.name)}" for p in signature.params)
+    return f"{java_type(signature.returns)} {function_name(signature, 'java')}({params})"
+
+
+def runner_source(signature: Signature) -> str:
     types = {p.type for p in signature.params} | {signature.returns}
-    decode = "\n".join(
-        f"            {java_type(p.type)} cm_arg{k} = d_{_suffix(p.type)}(args.get({k}));"
-        for k, p in enumerate(signature.params)
-    )
-    harness = (
-        HARNESS.replace("__CM_CONVERTERS__", _converters(types))
+    returns = signature.returns
+    decode = ", ".join(f"d_{_suffix(p.type)}(args.get({k}))" for k, p in enumerate(signature.params))
+    return (
+        RUNNER.replace("__CM_CONVERTERS__", _converters(types))
         .replace("__CM_DECODE__", decode)
-        .replace("__CM_RETURN_TYPE__", java_type(signature.returns))
+        .replace("__CM_SIGNATURE__", _signature_text(signature))
+        .replace("__CM_PARAM_CLASSES__", ", ".join(f"{java_type(p.type)}.class" for p in signature.params))
+        .replace("__CM_RETURN_CLASS__", f"{java_type(returns)}.class")
+        .replace("__CM_BOXED__", java_type(returns) if returns.item else _BOXED[returns.name])
         .replace("__CM_METHOD__", function_name(signature, "java"))
-        .replace("__CM_ARGS__", ", ".join(f"cm_arg{k}" for k in range(len(signature.params))))
-        .replace("__CM_ENCODE__", f"e_{_suffix(signature.returns)}")
+        .replace("__CM_ARITY__", str(len(signature.params)))
+        .replace("__CM_ENCODE__", f"e_{_suffix(returns)}")
     )
-    # Main.java may hold only one public class; students often paste `public class Solution`.
-    return _PUBLIC_SOLUTION.sub(r"\1", code) + harness
+
+
+def render(signature: Signature, code: str) -> dict[str, str]:
+    return {MAIN: runner_source(signature), SOLUTION: code}
+
+
+def compile_argv(*, javac: str = "javac") -> list[str]:
+    """The compile step, run in /box with Main.java and Solution.java in it.
+    javac is itself a JVM: a small heap, and no address-space limit (see sandbox.md)."""
+    return [javac, "-J-Xmx384m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", "-nowarn", MAIN, SOLUTION]
+
+
+def run_argv(memory_limit_mb: int, *, java: str = "java") -> list[str]:
+    mem = max(memory_limit_mb, 32)
+    return [
+        java, f"-Xmx{mem}m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-cp", ".", "Main",
+    ]
+
+
+def argv(profile, limits, kind: str) -> tuple[list[str], list[str]]:
+    """(compile argv, run argv) for harness.program_argv. Function problems compile the
+    runner with the student's Solution.java; stdio programs are the student's Main.java."""
+    javac, java = getattr(profile, "javac", "javac"), getattr(profile, "java", "java")
+    compile_step = compile_argv(javac=javac)
+    if kind != "function":
+        compile_step = compile_step[:-1]  # Main.java only
+    return compile_step, run_argv(limits.memory_limit_mb, java=java)
