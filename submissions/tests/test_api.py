@@ -197,7 +197,7 @@ class TestDuplicateAnsweredAtSubmit:
         assert first.json()["cache_hit"] is False
         executions = judge0.snapshot()["executions"]
 
-        second = client_for(UserFactory()).post(URL, {**payload, "code": SUM_OK + "\n# done\n"}, format="json")
+        second = client_for(UserFactory()).post(URL, {**payload, "code": SUM_OK.replace("\n", "  # done\n", 1)}, format="json")
 
         body = second.json()
         assert second.status_code == 201

@@ -120,7 +120,7 @@ def test_resubmission_and_cosmetic_change_hit_real_change_misses(worker, judge0_
     user = UserFactory()
     (first,) = wait_finished([post(user, problem, SUM_OK)], worker)
     (again,) = wait_finished([post(user, problem, SUM_OK)], worker)
-    cosmetic = "# my sum\n" + SUM_OK.replace("\n", "   \r\n") + "\n\n"
+    cosmetic = "a, b = map(int, input().split())   # my sum\r\nprint(a + b)  \r\n"
     (styled,) = wait_finished([post(user, problem, cosmetic)], worker)
     assert again.cache_hit and styled.cache_hit and not first.cache_hit
     assert judge0_server.snapshot()["executions"] == 1

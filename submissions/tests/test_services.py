@@ -154,7 +154,8 @@ class TestResultCache:
         problem = make_stdio_problem()
         user = UserFactory()
         services.judge_submission(submission_id=_submit(user, problem, SUM_OK).pk, executor=judge0_executor)
-        cosmetic = "# sum\r\na, b = map(int, input().split())   \r\n\r\nprint(a + b)  # done\r\n"
+        # Same lines, same tokens: only CRLF, trailing blanks and a comment differ (docs/pipeline.md).
+        cosmetic = "a, b = map(int, input().split())   \r\nprint(a + b)  # done\r\n"
         hit = services.judge_submission(submission_id=_submit(user, problem, cosmetic).pk, executor=judge0_executor)
         assert hit.cache_hit
         changed = "a, b = map(int, input().split())\nprint(b + a)\n"
