@@ -45,7 +45,6 @@ from .base import (
     TestOutcome,
     TestSpec,
     Verdict,
-    overall_verdict,
     stops_on_failure,
 )
 
@@ -672,11 +671,9 @@ class Judge0Executor:
         """(program, request, plan) for `job`, or a system_error report when the job cannot be
         turned into a program (a bad signature: ours). Public so cross-submission batching
         can put several jobs' requests into one batch create."""
-        from ..harness import SUPERVISED_FUNCTION_LANGUAGES, HarnessError, build_program
+        from ..harness import HarnessError, build_program
 
         try:
-            if job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
-                return self._prepare_legacy(job)
             program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile,
                                     stop_on_failure=stops_on_failure(job))
         except HarnessError as exc:
@@ -684,77 +681,6 @@ class Judge0Executor:
         plan = self.plan(job, program)
         request = self.request_for(program, plan)
         return program, request, plan
-
-    # --- languages whose function runner is not supervised yet (harness/legacy.py) -----
-    def _prepare_legacy(self, job: Job):
-        """The legacy in-process harness (one file holding the student's code and every
-        test's arguments in stdin), still ONE language-89 submission: the file plus a
-        `compile` script (the tests are in stdin only, never in the box, so Judge0's compile
-        step cannot see them) and a `run` script, on the CE 1.13.1 paths. Goes away once
-        SUPERVISED_FUNCTION_LANGUAGES lists the language."""
-        from ..harness import build_harness, compile_command, run_command
-
-        program = build_harness(job, sentinel=secrets.token_hex(16))
-        r = self.runtimes
-        compile_argv = compile_command(job.language, program.filename)
-        run_argv = run_command(job.language, program.filename, job.limits)
-        if job.language == "cpp":
-            compile_argv = [r["g++"], *compile_argv[1:], f"-Wl,-rpath,{r['gcc_lib64']}"]
-        elif job.language == "java":
-            compile_argv, run_argv = [r["javac"], *compile_argv[1:]], [r["java"], *run_argv[1:]]
-        files = {program.filename: program.source, RUN_SCRIPT: f"exec {shlex.join(run_argv)}\n"}
-        if compile_argv:
-            files[COMPILE_SCRIPT] = f"exec {shlex.join(compile_argv)}\n"
-        n = max(len(job.tests), 1)
-        plan = self.plan(job)
-        # Judge0 compiles with its own MAX_* limits, outside the run's budget.
-        plan.cpu_time_limit = round(min(n * job.limits.time_limit_ms / 1000 + STARTUP_ALLOWANCE_S.get(
-            job.language, 0.5), settings.JUDGE0_MAX_CPU_TIME_LIMIT), 3)
-        plan.wall_time_limit = round(min(plan.cpu_time_limit * 2 + 1, settings.JUDGE0_MAX_WALL_TIME_LIMIT), 3)
-        plan.memory_limit = max(min(job.limits.memory_limit_mb * 1024 + MEMORY_OVERHEAD_KB.get(job.language, 0),
-                                    settings.JUDGE0_MAX_MEMORY_LIMIT_KB), 2048)
-        request = SubmissionRequest(
-            language_id=self.multi_file_language_id(),
-            stdin=program.stdin,
-            additional_files=base64.b64encode(build_archive(files)).decode("ascii"),
-            cpu_time_limit=plan.cpu_time_limit,
-            wall_time_limit=plan.wall_time_limit,
-            memory_limit=plan.memory_limit,
-            max_file_size=plan.max_file_size,
-            max_processes_and_or_threads=plan.max_processes_and_or_threads,
-            stack_limit=STACK_LIMIT_KB,
-        )
-        return program, request, plan
-
-    def _legacy_report(self, job: Job, program, result: SubmissionResult, *, plan: _Plan) -> ExecutionReport:
-        from ..harness import parse_harness_output, strip_progress
-
-        verdict, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
-        if verdict == Verdict.COMPILE_ERROR:  # the compiler's verdict on the student's file: cacheable
-            return self._whole_run_failed(job, verdict, compile_output=_compile_message(result.compile_output))
-        stdout, raw_stderr = result.stdout or "", result.stderr or ""
-        stderr = strip_progress(raw_stderr, program.sentinel)
-        outcomes = parse_harness_output(job, program, stdout, stderr=raw_stderr)
-        if len({o.index for o in outcomes}) < len(job.tests):
-            # The run died as a whole: the reported tests keep their result, the first
-            # unreported one takes the blame and the rest could not run.
-            if verdict == Verdict.ACCEPTED:
-                verdict, note = Verdict.RUNTIME_ERROR, "the program ended without reporting every test"
-            reported = {o.index for o in outcomes}
-            blamed = False
-            for test in job.tests:
-                if test.index not in reported:
-                    outcomes.append(TestOutcome(index=test.index, verdict=verdict, passed=False,
-                                                stderr="" if blamed else _keep(stderr),
-                                                message=LEGACY_NOT_RUN if blamed else (note or verdict)))
-                    blamed = True
-        hidden = {t.index: not t.is_sample for t in job.tests}
-        for outcome in outcomes:
-            outcome.hidden = hidden.get(outcome.index, True)
-        outcomes.sort(key=lambda o: o.index)
-        # Not a supervisor's result (the student shares the harness's process): never cached.
-        return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes,
-                               compile_output=_compile_message(result.compile_output), cacheable=False)
 
     def request_for(self, program, plan: _Plan) -> SubmissionRequest:
         """The language-89 submission of a supervised program: the zip of its files and the
@@ -815,13 +741,11 @@ class Judge0Executor:
         """The report of a final Judge0 result: the supervisor's block when there is a valid
         one, else what Judge0 itself saw (HostFacts); the same report builder as the local
         sandbox. Expected outputs never left this server: comparisons happen here."""
-        from ..harness import HarnessProgram, build_report, parse_supervisor_output
+        from ..harness import build_report, parse_supervisor_output
 
         if result.status_id in (13, 14) or result.status_id not in FINAL_STATUSES:
             _, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=note)
-        if isinstance(program, HarnessProgram):
-            return self._legacy_report(job, program, result, plan=plan)
         if result.status_id == 6:  # only with a separate `compile` script: nothing ran
             return self._whole_run_failed(job, Verdict.COMPILE_ERROR,
                                           compile_output=_compile_message(result.compile_output))

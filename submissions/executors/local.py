@@ -7,18 +7,13 @@ one program process per test (stdio), enforces every per-test limit from outside
 student's process and writes the results block; outputs are judged here, server-side,
 by the shared `build_report`. executions=1 whatever the number of tests. The
 supervisor's CMPROGRESS lines feed `on_test` while the run goes on (display only).
-
-C++/Java function problems stay on the legacy in-process harness until their supervised
-runners land (harness.SUPERVISED_FUNCTION_LANGUAGES).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 import secrets
-import signal
 import time
 
 from django.conf import settings
@@ -26,28 +21,19 @@ from django.conf import settings
 from ..harness import (
     FILENAMES,
     LOCAL,
-    NOT_RUN,
-    SUPERVISED_FUNCTION_LANGUAGES,
     HarnessError,
-    HarnessProgram,
     HostFacts,
     SupervisedProgram,
-    build_harness,
     build_program,
     build_report,
     compile_command,
-    compile_error_in,
-    parse_harness_output,
     parse_supervisor_output,
     progress_line,
-    run_command,
-    strip_progress,
 )
 from ..harness import cpp as cpp_harness
-from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, overall_verdict, stops_on_failure
+from .base import ExecutionReport, Job, OnTest, TestOutcome, Verdict, stops_on_failure
 from .sandbox import (
     COMPILE_MEMORY_MB,
-    MiB,
     SandboxLimits,
     SandboxResult,
     Slot,
@@ -70,13 +56,6 @@ STDIO_PCH = "#include <bits/stdc++.h>\n"
 MESSAGE_LIMIT = 4000
 # The supervisor's own processes next to the student's (it, the shell at PID 1).
 SUPERVISOR_NPROC = 4
-_MEMORY_MARKERS = (
-    "MemoryError",  # Python
-    "heap out of memory",  # Node (--max-old-space-size)
-    "OutOfMemoryError",  # Java (-XX:+ExitOnOutOfMemoryError)
-    "std::bad_alloc",  # C++ under RLIMIT_AS
-    "Cannot allocate memory",
-)
 
 
 def _trim(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -92,8 +71,6 @@ class LocalExecutor:
         bwrap_path()  # refuses (ExecutorError) rather than ever running code unsandboxed
         if job.language not in FILENAMES:
             report = _whole_run(job, Verdict.SYSTEM_ERROR, message=f"unsupported language {job.language!r}")
-        elif job.kind == "function" and job.language not in SUPERVISED_FUNCTION_LANGUAGES:
-            report = self._run_function_legacy(job)
         else:
             report = self._run_supervised(job, on_test=on_test)
         report.latency_ms = int((time.monotonic() - started) * 1000)
@@ -196,55 +173,6 @@ class LocalExecutor:
                 binds.append((str(pch), "/pch"))
         return run_in_sandbox(command, slot=slot, limits=limits, ro_binds=binds)
 
-    # --- legacy: C++/Java function problems until their supervised runners land --------
-    def _run_function_legacy(self, job: Job) -> ExecutionReport:
-        try:
-            program = build_harness(job, sentinel=secrets.token_hex(16))
-        except HarnessError as exc:
-            return _whole_run(job, Verdict.SYSTEM_ERROR, message=str(exc))
-        n = max(len(job.tests), 1)
-        per_test = job.limits.time_limit_ms / 1000
-        # The whole run: CPU ≈ N × per-test limit (capped) + start-up; the wall clock gets
-        # twice that plus one test's in-harness wall guard (5x + 1 s), so a loaded machine
-        # does not turn correct code into a TLE while sleeping code still ends.
-        budget = min(n * per_test, settings.SANDBOX_MAX_RUN_SECONDS)
-        cpu = budget + STARTUP_SECONDS[job.language]
-        wall = 2 * budget + STARTUP_SECONDS[job.language] + 5 * per_test + 1
-        limits = self._limits(
-            job, wall=wall, cpu=cpu, output_bytes=min(max(job.limits.output_limit_bytes, n * 64 * 1024), 32 * MiB)
-        )
-        with acquire_slot() as slot:
-            self._write_source(slot, program.filename, program.source)
-            compiled = self._compile(job, slot, program.filename)
-            if compiled is not None and not compiled.ok:
-                return _compile_failed(job, compiled)
-            result = run_in_sandbox(
-                run_command(job.language, program.filename, job.limits), slot=slot, limits=limits, stdin=program.stdin
-            )
-        report = self._function_report(job, program, result)
-        report.executions = 1
-        report.cacheable = False  # the in-process harness's results are the student's to forge
-        if compiled is not None and not report.compile_output:
-            report.compile_output = _trim(compiled.stderr + compiled.stdout)  # warnings
-        return report
-
-    def _function_report(self, job: Job, program: HarnessProgram, result: SandboxResult) -> ExecutionReport:
-        python_syntax = compile_error_in(result.stdout, program.sentinel)
-        if python_syntax is not None:
-            return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(python_syntax))
-        stderr = strip_progress(result.stderr, program.sentinel)
-        outcomes = parse_harness_output(job, program, result.stdout, stderr=result.stderr)
-        reported = {o.index for o in outcomes}
-        if len(reported) == len(job.tests):
-            verdict = None
-        elif not outcomes and _looks_like_syntax_error(job.language, stderr, result):
-            return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(stderr))
-        else:
-            verdict = _failure_verdict(result, stderr) or Verdict.RUNTIME_ERROR
-        if verdict is not None:
-            outcomes = _fill_unreported(job, outcomes, verdict, _failure_message(verdict, result, stderr), stderr)
-        return ExecutionReport(verdict=overall_verdict(outcomes), tests=outcomes)
-
 
 
 def _live(job: Job, on_test: OnTest):
@@ -272,70 +200,6 @@ def _live(job: Job, on_test: OnTest):
                             time_ms=int(round(data["time_ms"])), hidden=hidden[data["id"]]))
 
     return handle
-
-
-def _failure_verdict(result: SandboxResult, stderr: str) -> str | None:
-    """The verdict of a run that died as a whole, or None if it ended normally."""
-    if result.oom_killed:  # the run's cgroup hit its memory cap: any process of the tree
-        return Verdict.MEMORY_LIMIT_EXCEEDED
-    if result.exit_code == 0 and not result.timed_out and not result.output_exceeded:
-        return None
-    # Python ignores SIGXFSZ, so RLIMIT_FSIZE shows up as EFBIG ("File too large").
-    if result.output_exceeded or result.signal == signal.SIGXFSZ or "File too large" in stderr:
-        return Verdict.OUTPUT_LIMIT_EXCEEDED
-    # The JVM's -XX:+ExitOnOutOfMemoryError notice goes to stdout, with exit status 3.
-    tail = stderr + result.stdout[-2000:]
-    if any(marker in tail for marker in _MEMORY_MARKERS):
-        return Verdict.MEMORY_LIMIT_EXCEEDED
-    if result.timed_out or result.signal in (signal.SIGXCPU, signal.SIGKILL):
-        return Verdict.TIME_LIMIT_EXCEEDED
-    if result.exit_code != 0:
-        return Verdict.RUNTIME_ERROR
-    return None
-
-
-def _failure_message(verdict: str, result: SandboxResult, stderr: str) -> str:
-    if verdict == Verdict.TIME_LIMIT_EXCEEDED:
-        return "time limit exceeded" + (" (wall clock)" if result.timed_out else "")
-    if verdict == Verdict.OUTPUT_LIMIT_EXCEEDED:
-        return "output limit exceeded" if result.output_exceeded else "file size limit exceeded"
-    if verdict == Verdict.MEMORY_LIMIT_EXCEEDED:
-        return "memory limit exceeded"
-    if result.signal:
-        name = signal.Signals(result.signal).name if result.signal in signal.Signals._value2member_map_ else "?"
-        return f"killed by signal {result.signal} ({name})"
-    if result.exit_code:
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        return _trim(lines[-1] if lines else f"exit code {result.exit_code}", 500)
-    return "the program ended without reporting every test"
-
-
-def _looks_like_syntax_error(language: str, stderr: str, result: SandboxResult) -> bool:
-    # A file that does not parse never starts: no traceback / stack, only the parser's message.
-    if result.exit_code in (0, None):
-        return False
-    if language == "python":
-        return "Traceback" not in stderr and bool(re.search(r"^(SyntaxError|IndentationError|TabError):", stderr, re.M))
-    if language == "javascript":
-        return bool(re.search(r"^SyntaxError:", stderr, re.M)) and "solution.js:" in stderr.split("\n", 1)[0]
-    return False
-
-
-def _fill_unreported(job: Job, outcomes: list[TestOutcome], verdict: str, message: str, stderr: str):
-    """Tests the run never reported: the first takes the blame, the rest could not run."""
-    reported = {o.index for o in outcomes}
-    filled = list(outcomes)
-    blamed = False
-    for test in job.tests:
-        if test.index in reported:
-            continue
-        filled.append(TestOutcome(
-            index=test.index, verdict=verdict, passed=False,
-            stderr=_trim(stderr) if not blamed else "",
-            message=message if not blamed else NOT_RUN,
-        ))
-        blamed = True
-    return sorted(filled, key=lambda o: o.index)
 
 
 def _compile_failed(job: Job, compiled: SandboxResult) -> ExecutionReport:

@@ -64,7 +64,7 @@ from .legacy import (  # noqa: F401 - the legacy harness API, still used by the 
 # Function problems of these languages run on the supervised harness; the others still
 # use legacy.py. Adding a language here is the whole switch once its module renders a
 # runner (render -> dict of files, argv).
-SUPERVISED_FUNCTION_LANGUAGES = frozenset({"python", "javascript"})
+SUPERVISED_FUNCTION_LANGUAGES = frozenset({"python", "javascript", "cpp", "java"})
 MODULES = {"python": python, "javascript": javascript, "cpp": cpp, "java": java}
 STDIO_FILENAMES = {"python": "solution.py", "javascript": "solution.js", "cpp": "main.cpp", "java": "Main.java"}
 SUPERVISOR_SOURCE = Path(_supervisor.__file__).read_text(encoding="utf-8")
