@@ -26,7 +26,6 @@ from ..harness import (
     SupervisedProgram,
     build_program,
     build_report,
-    compile_command,
     parse_supervisor_output,
     progress_line,
 )
@@ -97,26 +96,6 @@ class LocalExecutor:
         )
 
     @staticmethod
-    def _compile(job: Job, slot: Slot, filename: str) -> SandboxResult | None:
-        command = compile_command(job.language, filename)
-        if command is None:
-            return None
-        wall = settings.SANDBOX_COMPILE_SECONDS
-        limits = SandboxLimits(
-            wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
-            file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
-            memory_mb=COMPILE_MEMORY_MB, pids=136, minimal_dev=True,
-        )
-        binds = []
-        pch = None
-        if job.language == "cpp":
-            pch = cpp_precompiled_header(cpp_harness.PCH_HEADER if job.kind == "function" else STDIO_PCH)
-        if pch is not None:
-            command = [command[0], "-I/pch", *command[1:]]
-            binds.append((str(pch), "/pch"))
-        return run_in_sandbox(command, slot=slot, limits=limits, ro_binds=binds)
-
-    @staticmethod
     def _write_source(slot: Slot, filename: str, source: str) -> None:
         path = slot.workdir / filename
         path.write_text(source, encoding="utf-8")
@@ -162,6 +141,7 @@ class LocalExecutor:
         limits = SandboxLimits(
             wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
             file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
+            memory_mb=COMPILE_MEMORY_MB, pids=136, minimal_dev=True,  # no /dev/zero to #include
         )
         command = list(program.compile_argv)
         binds = []
@@ -172,7 +152,6 @@ class LocalExecutor:
                 command = [command[0], "-I/pch", *command[1:]]
                 binds.append((str(pch), "/pch"))
         return run_in_sandbox(command, slot=slot, limits=limits, ro_binds=binds)
-
 
 
 def _live(job: Job, on_test: OnTest):

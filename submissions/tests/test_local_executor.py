@@ -11,8 +11,9 @@ from django.test import override_settings
 from problems.packfile import read_pack_dir
 from submissions.executors import get_executor
 from submissions.executors.base import ExecutorError, Verdict
-from submissions.executors.local import NOT_RUN, LocalExecutor
+from submissions.executors.local import LocalExecutor
 from submissions.executors.sandbox import MISSING_BWRAP
+from submissions.harness import NOT_RUN
 
 from ._jobs import TWO_SUM, TWO_SUM_CASES, function_job, pack_job, stdio_job
 
