@@ -186,9 +186,8 @@ def test_worker_killed_mid_judge_is_redelivered_and_finishes_once(worker, judge0
     while Submission.objects.get(pk=sub_id).status != Status.RUNNING:
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.05)
-    # Kill it once its tests have reached Judge0 (the judge is polling), not after a guess.
-    tests = problem.test_cases.count()
-    while judge0_server.snapshot()["executions"] < tests:
+    # Kill it once its one execution has reached Judge0 (the judge is polling), not after a guess.
+    while judge0_server.snapshot()["executions"] < 1:
         assert time.monotonic() < deadline, worker.log_tail()
         time.sleep(0.05)
     worker.kill()

@@ -185,7 +185,7 @@ def paid_ok(sub_id) -> int:
     return len([s for s, layer in ledger(sub_id) if layer == "none" and s == "ok"])
 
 
-TESTS = 4  # make_stdio_problem(): 2 samples + 2 hidden, one Judge0 execution each
+TESTS = 1  # make_stdio_problem(): all 4 tests in ONE supervised Judge0 execution (language 89)
 
 
 def wait_for(predicate, *, timeout: float, what: str, worker=None):
