@@ -35,8 +35,12 @@ class ObtainTokenApi(_AuthThrottled):
         username = serializers.CharField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
-    @extend_schema(operation_id="auth_token_obtain", request=InputSerializer, responses={200: TokenOut},
-                   summary="Exchange a username and password for an API token.")
+    @extend_schema(
+        operation_id="auth_token_obtain",
+        request=InputSerializer,
+        responses={200: TokenOut},
+        summary="Exchange a username and password for an API token.",
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -67,8 +71,12 @@ class RegisterApi(_AuthThrottled):
         username = serializers.CharField()
         email = serializers.EmailField()
 
-    @extend_schema(operation_id="auth_register", request=InputSerializer, responses={201: OutputSerializer},
-                   summary="Create a student account (Django password rules apply) and get its API token.")
+    @extend_schema(
+        operation_id="auth_register",
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        summary="Create a student account (Django password rules apply) and get its API token.",
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -84,7 +92,11 @@ class MyTokenApi(_AuthThrottled):
     def get(self, request):
         return Response({"token": services.token_for(user=request.user).key})
 
-    @extend_schema(operation_id="auth_token_regenerate", request=None, responses={200: TokenOut},
-                   summary="Replace my API token; the old one stops working.")
+    @extend_schema(
+        operation_id="auth_token_regenerate",
+        request=None,
+        responses={200: TokenOut},
+        summary="Replace my API token; the old one stops working.",
+    )
     def post(self, request):
         return Response({"token": services.regenerate_token(user=request.user).key})

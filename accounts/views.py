@@ -25,7 +25,8 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.register_user(
-            username=form.cleaned_data["username"], email=form.cleaned_data["email"],
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

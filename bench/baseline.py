@@ -22,7 +22,8 @@ def judge_unoptimized(*, submission_id: int, executor=None):
             return submission
         job = services.build_job(submission)
         submission.content_key = services.result_cache.content_key(
-            problem=submission.problem, job=job, mode=submission.mode, stdin=submission.stdin)
+            problem=submission.problem, job=job, mode=submission.mode, stdin=submission.stdin
+        )
         results = [services._execute(submission, replace(job, tests=(test,)), executor) for test in job.tests]
         return services._finish(submission, _merged(results), cache_hit=False)
 
@@ -33,6 +34,10 @@ def _merged(results: list[JudgeResult]) -> JudgeResult:
         return failed[0] if failed else JudgeResult.system_error("This problem has no tests to run yet.")
     tests = tuple(t for r in results for t in r.tests)
     first = results[0]
-    return JudgeResult(verdict=first_failure(tests) or Verdict.ACCEPTED, tests=tests,
-                       compile_output=first.compile_output, executor=first.executor,
-                       executions=sum(r.executions for r in results))
+    return JudgeResult(
+        verdict=first_failure(tests) or Verdict.ACCEPTED,
+        tests=tests,
+        compile_output=first.compile_output,
+        executor=first.executor,
+        executions=sum(r.executions for r in results),
+    )

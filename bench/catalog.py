@@ -80,18 +80,23 @@ def main() -> None:
         for k in range(3):
             problem = problems[(day * 3 + k) % len(problems)]
             verdict = "accepted" if (day + k) % 3 else "wrong_answer"
-            record_verdict(user=user, problem=problem, verdict=verdict, runtime_ms=50 + k,
-                           at=now - timedelta(days=day, minutes=k))
+            record_verdict(
+                user=user, problem=problem, verdict=verdict, runtime_ms=50 + k, at=now - timedelta(days=day, minutes=k)
+            )
             verdicts += 1
     record_ms = (time.perf_counter() - t0) * 1000 / verdicts
 
     client = Client()
     client.force_login(user)
     anon = Client()
-    print(f"catalog bench: {len(pack)} problems, user with {verdicts} verdicts over 365 days, "
-          f"{args.requests} requests per path, db={DB_URL.rsplit('/', 1)[1]}")
-    print(f"pack read {read_s * 1000:.0f} ms; load (first) {first_s * 1000:.0f} ms; "
-          f"load (re-run, 0 changes) {second_s * 1000:.0f} ms; record_verdict {record_ms:.2f} ms/call")
+    print(
+        f"catalog bench: {len(pack)} problems, user with {verdicts} verdicts over 365 days, "
+        f"{args.requests} requests per path, db={DB_URL.rsplit('/', 1)[1]}"
+    )
+    print(
+        f"pack read {read_s * 1000:.0f} ms; load (first) {first_s * 1000:.0f} ms; "
+        f"load (re-run, 0 changes) {second_s * 1000:.0f} ms; record_verdict {record_ms:.2f} ms/call"
+    )
     paths = [
         ("anon", anon, "/api/v1/problems/"),
         ("anon", anon, "/api/v1/problems/two-sum/"),
@@ -114,8 +119,7 @@ def main() -> None:
             t0 = time.perf_counter()
             c.get(path)
             times.append((time.perf_counter() - t0) * 1000)
-        print(f"{who:5} {path:55} {statistics.median(times):8.2f} {percentile(times, 0.95):8.2f} "
-              f"{len(queries):8d}")
+        print(f"{who:5} {path:55} {statistics.median(times):8.2f} {percentile(times, 0.95):8.2f} {len(queries):8d}")
 
 
 if __name__ == "__main__":

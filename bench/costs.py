@@ -84,22 +84,24 @@ def main() -> None:
     now = datetime.now(UTC)
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=29)
     t0 = time.perf_counter()
-    ApiCall.objects.bulk_create(build_ledger_rows(args.rows, user_ids=user_ids, start=start, days=30),
-                                batch_size=5000)
+    ApiCall.objects.bulk_create(build_ledger_rows(args.rows, user_ids=user_ids, start=start, days=30), batch_size=5000)
     from costs.models import DailySpend
     from costs.rollup import rebuild
 
     rebuild(ApiCall=ApiCall, DailySpend=DailySpend)
     with connection.cursor() as cur:
         cur.execute("ANALYZE costs_apicall")
-    print(f"ledger rows: {ApiCall.objects.count()} over 30 days, 200 users "
-          f"(inserted in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"ledger rows: {ApiCall.objects.count()} over 30 days, 200 users (inserted in {time.perf_counter() - t0:.1f} s)"
+    )
 
     client = Client()
     client.force_login(staff)
-    periods = {"today": {"period": "today"}, "7 days": {"period": "7d"},
-               "30 days (all rows)": {"period": "custom", "start": start.date().isoformat(),
-                                      "end": now.date().isoformat()}}
+    periods = {
+        "today": {"period": "today"},
+        "7 days": {"period": "7d"},
+        "30 days (all rows)": {"period": "custom", "start": start.date().isoformat(), "end": now.date().isoformat()},
+    }
     slowest: dict = {}
     print(f"\n{'page':<34}{'median ms':>10}{'max ms':>9}{'queries':>9}")
     for label, params in periods.items():
@@ -138,15 +140,23 @@ def main() -> None:
         return sum(len(chunk) for chunk in response.streaming_content)
 
     med, worst, size = timed(export, max(1, args.repeat // 2))
-    print(f"{'CSV export, all rows (streamed)':<34}{med:>10.1f}{worst:>9.1f}   {size / 1e6:.1f} MB, "
-          f"{args.rows / (med / 1000):,.0f} rows/s")
+    print(
+        f"{'CSV export, all rows (streamed)':<34}{med:>10.1f}{worst:>9.1f}   {size / 1e6:.1f} MB, "
+        f"{args.rows / (med / 1000):,.0f} rows/s"
+    )
 
     # Per-call overhead of budgets: 0 vs 3 budgets (global, per-user default, provider).
     student = User.objects.get(username="bench0")
 
     def paid_call():
-        return record_call(provider="judge0", operation="execute", feature="bench", model="python", user=student,
-                           usage=Usage(executions=1))
+        return record_call(
+            provider="judge0",
+            operation="execute",
+            feature="bench",
+            model="python",
+            user=student,
+            usage=Usage(executions=1),
+        )
 
     rounds = 200
     print(f"\n{'per paid call (' + str(rounds) + ' calls)':<34}{'median ms':>10}{'max ms':>9}")

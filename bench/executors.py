@@ -36,8 +36,11 @@ from submissions.executors.base import Job, Limits, TestSpec, Verdict  # noqa: E
 from submissions.executors.local import LocalExecutor  # noqa: E402
 from submissions.executors.sandbox import SandboxLimits, acquire_slot, run_in_sandbox  # noqa: E402
 
-SIGNATURE = {"function": "add_pair", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-             "returns": "int"}
+SIGNATURE = {
+    "function": "add_pair",
+    "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+    "returns": "int",
+}
 FUNCTION_CODE = {
     "python": "def add_pair(a, b):\n    return a + b\n",
     "javascript": "function addPair(a, b) {\n  return a + b;\n}\n",
@@ -47,26 +50,39 @@ FUNCTION_CODE = {
 STDIO_CODE = {
     "python": "a, b = map(int, input().split())\nprint(a + b)\n",
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n"
-                  "console.log(a + b);\n",
+    "console.log(a + b);\n",
     "cpp": "#include <bits/stdc++.h>\nint main() {\n  long long a, b;\n  std::cin >> a >> b;\n"
-           "  std::cout << a + b << '\\n';\n}\n",
+    "  std::cout << a + b << '\\n';\n}\n",
     "java": "import java.util.*;\npublic class Main {\n  public static void main(String[] x) {\n"
-            "    Scanner in = new Scanner(System.in);\n"
-            "    System.out.println(in.nextLong() + in.nextLong());\n  }\n}\n",
+    "    Scanner in = new Scanner(System.in);\n"
+    "    System.out.println(in.nextLong() + in.nextLong());\n  }\n}\n",
 }
 
 
 def function_job(language: str, n: int) -> Job:
-    tests = tuple(TestSpec(index=k, input=json.dumps({"a": k, "b": 2 * k}), expected=json.dumps(3 * k))
-                  for k in range(n))
-    return Job(language=language, code=FUNCTION_CODE[language], kind="function", signature=SIGNATURE, tests=tests,
-               limits=Limits(time_limit_ms=1000))
+    tests = tuple(
+        TestSpec(index=k, input=json.dumps({"a": k, "b": 2 * k}), expected=json.dumps(3 * k)) for k in range(n)
+    )
+    return Job(
+        language=language,
+        code=FUNCTION_CODE[language],
+        kind="function",
+        signature=SIGNATURE,
+        tests=tests,
+        limits=Limits(time_limit_ms=1000),
+    )
 
 
 def stdio_job(language: str, n: int) -> Job:
     tests = tuple(TestSpec(index=k, input=f"{k} {2 * k}\n", expected=f"{3 * k}\n") for k in range(n))
-    return Job(language=language, code=STDIO_CODE[language], kind="stdio", signature=None, tests=tests,
-               limits=Limits(time_limit_ms=2000))
+    return Job(
+        language=language,
+        code=STDIO_CODE[language],
+        kind="stdio",
+        signature=None,
+        tests=tests,
+        limits=Limits(time_limit_ms=2000),
+    )
 
 
 def measure(job: Job, repeat: int) -> tuple[int, float]:
@@ -84,8 +100,11 @@ def measure(job: Job, repeat: int) -> tuple[int, float]:
 
 def startup(repeat: int) -> list[tuple[str, float, float]]:
     rows = []
-    for label, command in (("/bin/true", ["/bin/true"]), ("python3 -c pass", ["/usr/bin/python3", "-c", "pass"]),
-                           ("node -e 0", ["/usr/bin/node", "-e", "0"])):
+    for label, command in (
+        ("/bin/true", ["/bin/true"]),
+        ("python3 -c pass", ["/usr/bin/python3", "-c", "pass"]),
+        ("node -e 0", ["/usr/bin/node", "-e", "0"]),
+    ):
         # RLIMIT_AS breaks V8 (sandbox.md): none for node, as in the executor.
         limits = SandboxLimits(wall_seconds=10, cpu_seconds=10, address_space_mb=None if "node" in label else 512)
         bare = []
@@ -106,8 +125,10 @@ def startup(repeat: int) -> list[tuple[str, float, float]]:
 
 def harness_comparison(languages: list[str], sizes: list[int], repeat: int) -> None:
     """Supervised (LocalExecutor.run) vs legacy (the in-process harness) on one function job."""
-    print("| language | N tests | legacy p50 ms | supervised p50 ms | added p50 ms | legacy p90 | supervised p90 |"
-          " executions |")
+    print(
+        "| language | N tests | legacy p50 ms | supervised p50 ms | added p50 ms | legacy p90 | supervised p90 |"
+        " executions |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     executor = LocalExecutor()
     for language in languages:
@@ -129,9 +150,12 @@ def harness_comparison(languages: list[str], sizes: list[int], repeat: int) -> N
                 return statistics.quantiles(values, n=10)[q - 1] if len(values) > 1 else values[0]
 
             legacy, supervised = statistics.median(walls["legacy"]), statistics.median(walls["supervised"])
-            print(f"| {language} | {n} | {legacy:.0f} | {supervised:.0f} | {supervised - legacy:+.0f} | "
-                  f"{pct(walls['legacy'], 9):.0f} | {pct(walls['supervised'], 9):.0f} | "
-                  f"{','.join(map(str, sorted(executions)))} |", flush=True)
+            print(
+                f"| {language} | {n} | {legacy:.0f} | {supervised:.0f} | {supervised - legacy:+.0f} | "
+                f"{pct(walls['legacy'], 9):.0f} | {pct(walls['supervised'], 9):.0f} | "
+                f"{','.join(map(str, sorted(executions)))} |",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -147,16 +171,20 @@ def main() -> None:
         harness_comparison(languages, sizes, args.repeat)
         return
 
-    print("| language | N tests | harness: executions | harness: wall ms | per process: executions | "
-          "per process: wall ms | speed-up |")
+    print(
+        "| language | N tests | harness: executions | harness: wall ms | per process: executions | "
+        "per process: wall ms | speed-up |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     LocalExecutor().run(function_job("cpp", 1))  # builds the C++ precompiled header once
     for language in args.languages.split(","):
         for n in sizes:
             h_exec, h_wall = measure(function_job(language, n), args.repeat)
             s_exec, s_wall = measure(stdio_job(language, n), args.repeat)
-            print(f"| {language} | {n} | {h_exec} | {h_wall:.0f} | {s_exec} | {s_wall:.0f} | "
-                  f"{s_wall / h_wall:.1f}x |", flush=True)
+            print(
+                f"| {language} | {n} | {h_exec} | {h_wall:.0f} | {s_exec} | {s_wall:.0f} | {s_wall / h_wall:.1f}x |",
+                flush=True,
+            )
 
     print()
     print("| command | bare process ms | in sandbox ms | overhead ms |")

@@ -58,8 +58,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    problem, _ = Problem.objects.get_or_create(slug="bench-echo", defaults=dict(
-        title="Echo", difficulty="easy", statement="echo", kind="stdio", signature={}, time_limit_ms=2000))
+    problem, _ = Problem.objects.get_or_create(
+        slug="bench-echo",
+        defaults=dict(
+            title="Echo", difficulty="easy", statement="echo", kind="stdio", signature={}, time_limit_ms=2000
+        ),
+    )
     if not problem.test_cases.exists():
         TestCase.objects.create(problem=problem, order=0, input="hi\n", expected_output="hi\n", is_sample=True)
     User = get_user_model()
@@ -69,29 +73,53 @@ def main() -> None:
     results = {}
     for cap in (2, 100):
         purge_queues(settings.CELERY_BROKER_URL)
-        worker = CeleryWorker(database_url=database_url(connection.settings_dict), redis_url=settings.REDIS_URL,
-                              broker_url=settings.CELERY_BROKER_URL, concurrency=4,
-                              env={"SUBMISSION_USER_CONCURRENCY": str(cap), "LOG_LEVEL": "WARNING"}).start()
+        worker = CeleryWorker(
+            database_url=database_url(connection.settings_dict),
+            redis_url=settings.REDIS_URL,
+            broker_url=settings.CELERY_BROKER_URL,
+            concurrency=4,
+            env={"SUBMISSION_USER_CONCURRENCY": str(cap), "LOG_LEVEL": "WARNING"},
+        ).start()
         idle, loaded = [], []
         try:
             for r in range(args.rounds):
                 tag = f"{cap}-{r}-{time.time_ns()}"
-                first = services.submit_code(user=victim, problem=problem, language="python", mode="run",
-                                             code=f"t = 'idle {tag}'\nprint(input())\n").pk
+                first = services.submit_code(
+                    user=victim,
+                    problem=problem,
+                    language="python",
+                    mode="run",
+                    code=f"t = 'idle {tag}'\nprint(input())\n",
+                ).pk
                 wait([first])
                 idle.append(latency(first))
-                slow = [services.submit_code(user=attacker, problem=problem, language="python", mode="run",
-                                             code=f"import time\nt = '{tag} {n}'\ntime.sleep(60)\n").pk
-                        for n in range(4)]
+                slow = [
+                    services.submit_code(
+                        user=attacker,
+                        problem=problem,
+                        language="python",
+                        mode="run",
+                        code=f"import time\nt = '{tag} {n}'\ntime.sleep(60)\n",
+                    ).pk
+                    for n in range(4)
+                ]
                 time.sleep(0.3)
-                hit = services.submit_code(user=victim, problem=problem, language="python", mode="run",
-                                           code=f"t = 'victim {tag}'\nprint(input())\n").pk
+                hit = services.submit_code(
+                    user=victim,
+                    problem=problem,
+                    language="python",
+                    mode="run",
+                    code=f"t = 'victim {tag}'\nprint(input())\n",
+                ).pk
                 wait([hit] + slow)
                 loaded.append(latency(hit))
         finally:
             worker.stop()
-        results[f"cap={cap}"] = {"idle_s": [round(x, 2) for x in idle], "with_4_sleepers_s": [round(x, 2) for x in
-                                 loaded], "max_delay_s": round(max(b - a for a, b in zip(idle, loaded)), 2)}
+        results[f"cap={cap}"] = {
+            "idle_s": [round(x, 2) for x in idle],
+            "with_4_sleepers_s": [round(x, 2) for x in loaded],
+            "max_delay_s": round(max(b - a for a, b in zip(idle, loaded)), 2),
+        }
         print(json.dumps(results[f"cap={cap}"]), flush=True)
     print(json.dumps(results, indent=2))
 

@@ -42,8 +42,11 @@ def function_job(n: int) -> Job | None:
         from submissions.harness import build_harness  # noqa: F401
     except ImportError:
         return None
-    signature = {"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-                 "returns": "int"}
+    signature = {
+        "function": "add",
+        "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+        "returns": "int",
+    }
     code = "def add(a, b):\n    return a + b\n"
     tests = tuple(TestSpec(index=i, input=f'{{"a": {i}, "b": {i}}}', expected=str(2 * i)) for i in range(n))
     return Job(language="python", code=code, kind="function", signature=signature, tests=tests, limits=Limits())
@@ -73,8 +76,9 @@ def main() -> None:
             if job is None:
                 continue
             report, wall = measure(standin, job, args.repeat, poll_initial=0.1, poll_max_interval=0.5)
-            print(f"{kind:8} {n:3}  {report.verdict:15} {report.executions:10}  {report.http_requests:13}  "
-                  f"{wall:10.0f}")
+            print(
+                f"{kind:8} {n:3}  {report.verdict:15} {report.executions:10}  {report.http_requests:13}  {wall:10.0f}"
+            )
 
     print("\nbusy Judge0 (results visible d seconds after creation), stdio N=5")
     print("poll schedule                   d_s  http_requests  wall_ms")

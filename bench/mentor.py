@@ -39,10 +39,18 @@ import django  # noqa: E402
 
 GREETINGS = ["hi", "hello", "thanks!", "thank you", "ok", "got it", "hey there", "done"]
 CONCEPTS = [
-    "What is a hash map?", "When should I use BFS instead of DFS?", "What is dynamic programming?",
-    "How does binary search work?", "What is a sliding window?", "Explain big O notation.",
-    "What is a heap used for?", "What is the two pointers technique?", "What is memoization?",
-    "What is a stack?", "How do I detect a cycle in a linked list?", "What is a greedy algorithm?",
+    "What is a hash map?",
+    "When should I use BFS instead of DFS?",
+    "What is dynamic programming?",
+    "How does binary search work?",
+    "What is a sliding window?",
+    "Explain big O notation.",
+    "What is a heap used for?",
+    "What is the two pointers technique?",
+    "What is memoization?",
+    "What is a stack?",
+    "How do I detect a cycle in a linked list?",
+    "What is a greedy algorithm?",
 ]
 NEXT = ["What should I solve next?", "Can you recommend my next problem?"]
 PROGRESS = ["How is my progress?", "What are my weakest topics and my streak?"]
@@ -108,10 +116,13 @@ def run(mode: str, scripts, problem, gemini, settings) -> dict:
     gemini_provider._clients.clear()
     if mode == "naive":
         overrides = {
-            "MENTOR_CHEAP_LAYERS": False, "MENTOR_CONTEXT_CACHE": False,
+            "MENTOR_CHEAP_LAYERS": False,
+            "MENTOR_CONTEXT_CACHE": False,
             "MENTOR_CHEAP_MODEL": settings.MENTOR_STRONG_MODEL,
-            "MENTOR_CHEAP_THINKING_BUDGET": 1024, "MENTOR_STRONG_THINKING_BUDGET": 1024,
-            "MENTOR_HISTORY_TURNS": 1000, "MENTOR_MAX_INPUT_TOKENS": 10**9,
+            "MENTOR_CHEAP_THINKING_BUDGET": 1024,
+            "MENTOR_STRONG_THINKING_BUDGET": 1024,
+            "MENTOR_HISTORY_TURNS": 1000,
+            "MENTOR_MAX_INPUT_TOKENS": 10**9,
         }
     else:
         overrides = {}
@@ -129,8 +140,9 @@ def run(mode: str, scripts, problem, gemini, settings) -> dict:
             conversation = services.start_conversation(user=user, problem=problem)
             for kind, text, code in script:
                 t0 = time.monotonic()
-                reply = services.ask(user=user, conversation=conversation, text=text, code=code,
-                                     language="python" if code else None)
+                reply = services.ask(
+                    user=user, conversation=conversation, text=text, code=code, language="python" if code else None
+                )
                 ms = (time.monotonic() - t0) * 1000
                 layers[reply.layer] += 1
                 tools_per_turn.append((kind, tuple(sorted(_tool_names(reply.tools_used)))))
@@ -149,11 +161,19 @@ def run(mode: str, scripts, problem, gemini, settings) -> dict:
     by_op = dict(rows.filter(cache_layer="none").values_list("operation").annotate(c=Count("id")))
     turns = sum(len(s) for s in scripts)
     tokens = Message.objects.filter(conversation__user__username__startswith=f"{mode}-", role="mentor").aggregate(
-        i=Sum("input_tokens"), c=Sum("cached_tokens"), o=Sum("output_tokens"), t=Sum("thinking_tokens"))
+        i=Sum("input_tokens"), c=Sum("cached_tokens"), o=Sum("output_tokens"), t=Sum("thinking_tokens")
+    )
     http = len(gemini.requests)
     return {
-        "mode": mode, "turns": turns, "cost": agg["cost"] or Decimal(0), "http": http, "by_op": by_op,
-        "layers": dict(layers), "latencies": latencies, "tokens": tokens, "wall": wall,
+        "mode": mode,
+        "turns": turns,
+        "cost": agg["cost"] or Decimal(0),
+        "http": http,
+        "by_op": by_op,
+        "layers": dict(layers),
+        "latencies": latencies,
+        "tokens": tokens,
+        "wall": wall,
         "tools_per_turn": tools_per_turn,
     }
 
@@ -168,8 +188,9 @@ def compare_tool_use(naive: dict, optimized: dict) -> None:
     pairs = list(zip(naive["tools_per_turn"], optimized["tools_per_turn"]))
     same = sum(1 for a, b in pairs if a == b)
     with_tools = sum(1 for a, _ in pairs if a[1])
-    print(f"\ntool use, turn by turn: identical in {same} of {len(pairs)} turns "
-          f"({with_tools} naive turns called a tool)")
+    print(
+        f"\ntool use, turn by turn: identical in {same} of {len(pairs)} turns ({with_tools} naive turns called a tool)"
+    )
     differing = Counter((a[0], a[1], b[1]) for a, b in pairs if a != b)
     for (kind, naive_tools, opt_tools), n in differing.most_common():
         print(f"  differs: {n} x {kind}: naive {list(naive_tools)} vs optimized {list(opt_tools)}")
@@ -205,8 +226,13 @@ def main() -> None:
     Problem.objects.filter(slug="bench-sum").delete()
     from problems.tests.factories import ProblemFactory, TestCaseFactory
 
-    problem = ProblemFactory(slug="bench-sum", title="Bench Sum", kind="stdio", signature={},
-                             statement="Read two integers a and b and print a + b. " * 8)
+    problem = ProblemFactory(
+        slug="bench-sum",
+        title="Bench Sum",
+        kind="stdio",
+        signature={},
+        statement="Read two integers a and b and print a + b. " * 8,
+    )
     for order, (inp, out) in enumerate([("1 2\n", "3\n"), ("5 7\n", "12\n")]):
         TestCaseFactory(problem=problem, order=order, input=inp, expected_output=out, is_sample=True)
 
@@ -220,33 +246,39 @@ def main() -> None:
     settings.MENTOR_DAILY_MESSAGE_QUOTA = settings.MENTOR_MESSAGES_PER_MINUTE = 10**6
     # Gemini API docs list 1024 tokens as the 2.5 Flash / Flash-Lite minimum; the shipped
     # default (4096) is the conservative value when the model's minimum is unknown.
-    settings.MENTOR_CACHE_MIN_TOKENS_BY_MODEL = {settings.MENTOR_STRONG_MODEL: 1024,
-                                                 settings.MENTOR_CHEAP_MODEL: 1024}
+    settings.MENTOR_CACHE_MIN_TOKENS_BY_MODEL = {settings.MENTOR_STRONG_MODEL: 1024, settings.MENTOR_CHEAP_MODEL: 1024}
     # A site with about one mentor call a minute per model (the ledger's observed rate wins when higher).
     settings.MENTOR_CACHE_EXPECTED_READS_PER_HOUR = 60
     scripts = workload(args.students, args.turns, args.seed)
-    results = [run("naive", scripts, problem, gemini, settings),
-               run("optimized", scripts, problem, gemini, settings)]
+    results = [run("naive", scripts, problem, gemini, settings), run("optimized", scripts, problem, gemini, settings)]
     gemini.stop()
     judge0.stop()
 
-    print(f"workload: {args.students} students x {args.turns} turns = {results[0]['turns']} turns, seed {args.seed}; "
-          f"mix {dict(MIX)}")
+    print(
+        f"workload: {args.students} students x {args.turns} turns = {results[0]['turns']} turns, seed {args.seed}; "
+        f"mix {dict(MIX)}"
+    )
     for r in results:
         per_1k = r["cost"] / r["turns"] * 1000
         r["per_1k"] = per_1k
-        print(f"\n[{r['mode']}] cost ${r['cost']:.6f} total, ${per_1k:.4f} per 1,000 turns; "
-              f"Gemini HTTP calls {r['http']} ({r['http'] / r['turns']:.2f} per turn) {r['by_op']}")
+        print(
+            f"\n[{r['mode']}] cost ${r['cost']:.6f} total, ${per_1k:.4f} per 1,000 turns; "
+            f"Gemini HTTP calls {r['http']} ({r['http'] / r['turns']:.2f} per turn) {r['by_op']}"
+        )
         print(f"  layers: {r['layers']}")
         t = r["tokens"]
         print(f"  tokens: input {t['i']}, cached {t['c']}, output {t['o']}, thinking {t['t']}; wall {r['wall']:.1f}s")
         for layer, values in sorted(r["latencies"].items()):
-            print(f"  latency {layer:>22}: n={len(values):4d} p50 {statistics.median(values):7.1f} ms "
-                  f"p95 {percentile(values, 0.95):7.1f} ms")
+            print(
+                f"  latency {layer:>22}: n={len(values):4d} p50 {statistics.median(values):7.1f} ms "
+                f"p95 {percentile(values, 0.95):7.1f} ms"
+            )
     naive, opt = results
     compare_tool_use(naive, opt)
-    print(f"\ncost reduction: {(1 - opt['per_1k'] / naive['per_1k']) * 100:.1f}% "
-          f"(${naive['per_1k']:.4f} -> ${opt['per_1k']:.4f} per 1,000 turns)")
+    print(
+        f"\ncost reduction: {(1 - opt['per_1k'] / naive['per_1k']) * 100:.1f}% "
+        f"(${naive['per_1k']:.4f} -> ${opt['per_1k']:.4f} per 1,000 turns)"
+    )
 
 
 if __name__ == "__main__":

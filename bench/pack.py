@@ -86,15 +86,24 @@ def main() -> None:
             "params": [p["name"] for p in problem.signature["params"]] if problem.signature else [],
             "tests": [t.input for t in problem.tests],
         }
-        done = subprocess.run([sys.executable, "-I", "-c", RUNNER], input=json.dumps(job), capture_output=True,
-                              text=True, timeout=120, check=True)
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", RUNNER],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         per_problem.append((float(done.stdout), problem.slug))
     wall_ms = (time.perf_counter() - wall_start) * 1000
     per_problem.sort(reverse=True)
-    print(f"reference solutions, all tests, one subprocess per problem: {wall_ms:.0f} ms wall "
-          f"({wall_ms / len(problems):.0f} ms per problem incl. interpreter start)")
-    print("  slowest (in-process time for all tests): "
-          + ", ".join(f"{slug} {ms:.0f} ms" for ms, slug in per_problem[:5]))
+    print(
+        f"reference solutions, all tests, one subprocess per problem: {wall_ms:.0f} ms wall "
+        f"({wall_ms / len(problems):.0f} ms per problem incl. interpreter start)"
+    )
+    print(
+        "  slowest (in-process time for all tests): " + ", ".join(f"{slug} {ms:.0f} ms" for ms, slug in per_problem[:5])
+    )
 
 
 if __name__ == "__main__":

@@ -79,8 +79,11 @@ SAMPLES = 2
 
 
 def function_problem(k: int) -> tuple[dict, list[tuple[str, str, bool]]]:
-    signature = {"function": f"solve_{k}", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-                 "returns": "int"}
+    signature = {
+        "function": f"solve_{k}",
+        "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+        "returns": "int",
+    }
     cases = []
     for i in range(TESTS_PER_PROBLEM):
         a, b = i * 3 + 1, 7 - i
@@ -111,6 +114,7 @@ def solutions(kind: str, k: int) -> dict:
 
         def own(student: int) -> str:
             return head + f"x_{student} = a * {k}\nprint(x_{student} + b)\n"
+
     cosmetic = [
         "# my solution\n" + popular,
         popular.replace("\n", "   \n"),
@@ -170,8 +174,13 @@ def make_problems(count: int, kind: str) -> list[Problem]:
     for n in range(count):
         k = n + 2
         problem = Problem.objects.create(
-            slug=f"bench-{kind}-{k}", title=f"Bench {k}", difficulty="easy", statement="a*k+b", kind=kind,
-            signature={}, test_set_version=f"bench-{k}",
+            slug=f"bench-{kind}-{k}",
+            title=f"Bench {k}",
+            difficulty="easy",
+            statement="a*k+b",
+            kind=kind,
+            signature={},
+            test_set_version=f"bench-{k}",
         )
         if kind == "function":
             problem.signature, cases = function_problem(k)
@@ -206,8 +215,17 @@ def run_inline(ids_queue: Queue, stop: threading.Event, executor, judge) -> None
         connections.close_all()
 
 
-def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, standin: Judge0StandIn,
-           concurrency: int, warm_hits: int = 0) -> dict:
+def replay(
+    *,
+    items,
+    users,
+    optimized: bool,
+    rate: float,
+    worker_mode: str,
+    standin: Judge0StandIn,
+    concurrency: int,
+    warm_hits: int = 0,
+) -> dict:
     reset_data()
     standin.reset()
     # The unoptimized path lives in bench/baseline.py, not in the services a worker runs:
@@ -215,8 +233,12 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
     if not optimized:
         worker_mode = "inline"
     env = {
-        "EXECUTOR_BACKEND": "judge0", "JUDGE0_URL": standin.url, "JUDGE0_CALLBACK_BASE_URL": "",
-        "JUDGE0_POLL_INITIAL": "0.05", "JUDGE0_POLL_MAX_INTERVAL": "0.2", "LOG_LEVEL": "WARNING",
+        "EXECUTOR_BACKEND": "judge0",
+        "JUDGE0_URL": standin.url,
+        "JUDGE0_CALLBACK_BASE_URL": "",
+        "JUDGE0_POLL_INITIAL": "0.05",
+        "JUDGE0_POLL_MAX_INTERVAL": "0.2",
+        "LOG_LEVEL": "WARNING",
         # The workload's simulated students submit faster than real ones; the fairness cap is
         # measured separately (bench/fairness.py).
         "SUBMISSION_USER_CONCURRENCY": "100",
@@ -226,8 +248,13 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
     stop = threading.Event()
     if worker_mode == "celery":
         purge_queues(settings.CELERY_BROKER_URL)
-        worker = CeleryWorker(database_url=database_url(connection.settings_dict), redis_url=settings.REDIS_URL,
-                              broker_url=settings.CELERY_BROKER_URL, env=env, concurrency=concurrency).start()
+        worker = CeleryWorker(
+            database_url=database_url(connection.settings_dict),
+            redis_url=settings.REDIS_URL,
+            broker_url=settings.CELERY_BROKER_URL,
+            env=env,
+            concurrency=concurrency,
+        ).start()
     else:
         from submissions.executors.judge0 import Judge0Executor
 
@@ -238,11 +265,12 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
         executor = Judge0Executor(use_callbacks=False)
         judge = services.judge_submission if optimized else judge_unoptimized
         settings.SUBMISSION_USER_CONCURRENCY = 100
-        threads = [threading.Thread(target=run_inline, args=(inline_queue, stop, executor, judge), daemon=True)
-                   for _ in range(concurrency)]
+        threads = [
+            threading.Thread(target=run_inline, args=(inline_queue, stop, executor, judge), daemon=True)
+            for _ in range(concurrency)
+        ]
         for t in threads:
             t.start()
-
 
     def play(batch, pace):
         begun = time.monotonic()
@@ -253,11 +281,21 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
                 time.sleep(delay)
             problem = Problem.objects.get(pk=item["problem"])
             if worker_mode == "celery":
-                sub = services.submit_code(user=users[item["student"]], problem=problem, language="python",
-                                           code=item["code"], mode=item["mode"])
+                sub = services.submit_code(
+                    user=users[item["student"]],
+                    problem=problem,
+                    language="python",
+                    code=item["code"],
+                    mode=item["mode"],
+                )
             else:
-                sub = Submission.objects.create(user=users[item["student"]], problem=problem, language="python",
-                                                code=item["code"], mode=item["mode"])
+                sub = Submission.objects.create(
+                    user=users[item["student"]],
+                    problem=problem,
+                    language="python",
+                    code=item["code"],
+                    mode=item["mode"],
+                )
                 inline_queue.put(sub.pk)
             ids.append(sub.pk)
         deadline = time.monotonic() + 1800
@@ -283,22 +321,33 @@ def replay(*, items, users, optimized: bool, rate: float, worker_mode: str, stan
             t.join(timeout=10)
     result = measure(ids, wall)
     if warm:
-        result["idle_cache_hits"] = {k: warm[k] for k in (
-            "submissions", "cache_hits", "executions", "result_cache_hit_judge_ms_p50",
-            "result_cache_hit_judge_ms_p95", "submit_to_verdict_ms_p50", "submit_to_verdict_ms_p95")}
+        result["idle_cache_hits"] = {
+            k: warm[k]
+            for k in (
+                "submissions",
+                "cache_hits",
+                "executions",
+                "result_cache_hit_judge_ms_p50",
+                "result_cache_hit_judge_ms_p95",
+                "submit_to_verdict_ms_p50",
+                "submit_to_verdict_ms_p95",
+            )
+        }
     return result
 
 
 def measure(ids: list[int], wall: float) -> dict:
     subs = list(Submission.objects.filter(pk__in=ids))
     calls = ApiCall.objects.filter(reference__in=[f"submission:{i}" for i in ids])
-    totals = calls.aggregate(executions=Sum("executions"), http=Sum("http_requests"), cost=Sum("cost_usd"),
-                             baseline=Sum("baseline_cost_usd"))
+    totals = calls.aggregate(
+        executions=Sum("executions"), http=Sum("http_requests"), cost=Sum("cost_usd"), baseline=Sum("baseline_cost_usd")
+    )
     latency = [(s.finished_at - s.created_at).total_seconds() * 1000 for s in subs]
     # Server-side time of a result-cache hit: the worker picking it up -> verdict stored.
     result_refs = set(calls.filter(cache_layer="result").values_list("reference", flat=True))
-    hit_judge = [(s.finished_at - s.started_at).total_seconds() * 1000 for s in subs
-                 if f"submission:{s.pk}" in result_refs]
+    hit_judge = [
+        (s.finished_at - s.started_at).total_seconds() * 1000 for s in subs if f"submission:{s.pk}" in result_refs
+    ]
     paid = calls.filter(cache_layer="none", status="ok")
     executed_keys = {s.content_key for s in subs if not s.cache_hit}
     unique_keys = {s.content_key for s in subs}
@@ -322,7 +371,8 @@ def measure(ids: list[int], wall: float) -> dict:
         "result_cache_hit_judge_ms_p50": round(percentile(hit_judge, 0.5), 1) if hit_judge else None,
         "result_cache_hit_judge_ms_p95": round(percentile(hit_judge, 0.95), 1) if hit_judge else None,
         "cache_hit_submit_to_verdict_ms_p50": round(
-            percentile([lat for lat, s in zip(latency, subs) if s.cache_hit], 0.5) or 0, 1),
+            percentile([lat for lat, s in zip(latency, subs) if s.cache_hit], 0.5) or 0, 1
+        ),
         "wall_s": round(wall, 1),
     }
 
@@ -338,8 +388,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--warm-hits", type=int, default=100, help="extra resubmissions measured on an idle pipeline")
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--modes", default="off,on", help="which replays to run (off,on | on): 'on' alone skips "
-                        "the slow unoptimized baseline when only the optimized figures are re-measured")
+    parser.add_argument(
+        "--modes",
+        default="off,on",
+        help="which replays to run (off,on | on): 'on' alone skips "
+        "the slow unoptimized baseline when only the optimized figures are re-measured",
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -355,9 +409,16 @@ def main() -> None:
             if name not in modes:
                 continue
             print(f"replaying {len(items)} submissions with optimizations {name} ...", flush=True)
-            results[name] = replay(items=items, users=users, optimized=optimized, rate=args.rate,
-                                   worker_mode=args.worker, standin=standin, concurrency=args.concurrency,
-                                   warm_hits=args.warm_hits)
+            results[name] = replay(
+                items=items,
+                users=users,
+                optimized=optimized,
+                rate=args.rate,
+                worker_mode=args.worker,
+                standin=standin,
+                concurrency=args.concurrency,
+                warm_hits=args.warm_hits,
+            )
             print(json.dumps(results[name], indent=2), flush=True)
     finally:
         standin.stop()
@@ -370,10 +431,18 @@ def main() -> None:
         return round(a / b, 4) if b else None
 
     summary = {
-        "workload": {"students": args.students, "problems": args.problems, "kind": args.kind,
-                     "submissions": len(items), "rate_per_s": args.rate, "worker": args.worker,
-                     "concurrency": args.concurrency, "seed": args.seed},
-        "off": off, "on": on,
+        "workload": {
+            "students": args.students,
+            "problems": args.problems,
+            "kind": args.kind,
+            "submissions": len(items),
+            "rate_per_s": args.rate,
+            "worker": args.worker,
+            "concurrency": args.concurrency,
+            "seed": args.seed,
+        },
+        "off": off,
+        "on": on,
         "ratio_on_off": {k: ratio(k) for k in ("executions", "http_requests", "cost_usd")},
     }
     print(json.dumps(summary["ratio_on_off"], indent=2))

@@ -76,18 +76,46 @@ def main() -> None:
             verdict = "accepted" if (day + k) % 3 else "wrong_answer"
             record_verdict(user=user, problem=problem, verdict=verdict, runtime_ms=5, at=now - timedelta(days=day))
     two_sum = Problem.objects.get(slug="two-sum")
-    tests = [{"index": i, "sample": i < 2, "passed": i != 1, "verdict": "accepted" if i != 1 else "wrong_answer",
-              "time_ms": 3, "memory_kb": 9000, "input": "{}" if i < 2 else None, "expected": "[0, 1]",
-              "actual": "[1, 0]", "stdout": "", "stderr": "", "message": ""} for i in range(20)]
-    subs = [Submission(user=user, problem=two_sum, language="python", code="def two_sum(nums, target): ...",
-                       status=Status.FINISHED, verdict="wrong_answer", tests=tests, finished_at=timezone.now())
-            for _ in range(30)]
+    tests = [
+        {
+            "index": i,
+            "sample": i < 2,
+            "passed": i != 1,
+            "verdict": "accepted" if i != 1 else "wrong_answer",
+            "time_ms": 3,
+            "memory_kb": 9000,
+            "input": "{}" if i < 2 else None,
+            "expected": "[0, 1]",
+            "actual": "[1, 0]",
+            "stdout": "",
+            "stderr": "",
+            "message": "",
+        }
+        for i in range(20)
+    ]
+    subs = [
+        Submission(
+            user=user,
+            problem=two_sum,
+            language="python",
+            code="def two_sum(nums, target): ...",
+            status=Status.FINISHED,
+            verdict="wrong_answer",
+            tests=tests,
+            finished_at=timezone.now(),
+        )
+        for _ in range(30)
+    ]
     Submission.objects.bulk_create(subs)
     conversation = Conversation.objects.create(user=user, problem=two_sum)
     for i in range(10):
         Message.objects.create(conversation=conversation, role=Role.USER, text=f"question {i}")
-        Message.objects.create(conversation=conversation, role=Role.MENTOR, layer=Layer.OFFLINE,
-                               text="**Hint:** use a dict.\n\n```python\nseen = {}\n```\n" * 3)
+        Message.objects.create(
+            conversation=conversation,
+            role=Role.MENTOR,
+            layer=Layer.OFFLINE,
+            text="**Hint:** use a dict.\n\n```python\nseen = {}\n```\n" * 3,
+        )
     last = Submission.objects.filter(user=user).order_by("-id").first()
 
     client = Client()
@@ -113,8 +141,10 @@ def main() -> None:
             started = time.perf_counter()
             client.get(url)
             times.append((time.perf_counter() - started) * 1000)
-        print(f"{name:32} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f} {len(queries):8d}"
-              f" {len(response.content) / 1024:6.1f}")
+        print(
+            f"{name:32} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f} {len(queries):8d}"
+            f" {len(response.content) / 1024:6.1f}"
+        )
     print()
     print(f"{'asset':40} {'raw KiB':>8} {'gzip KiB':>9}")
     for rel in ["static/vendor/codemirror/codemirror.js", "static/js/workspace.js", "static/css/app.css"]:

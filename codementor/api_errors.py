@@ -27,11 +27,7 @@ class QuotaExceeded(DomainError):
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(
-            {"detail": exc.message, "code": exc.code}, status=exc.status_code, headers=exc.headers
-        )
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        )
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
     return drf_exception_handler(exc, context)

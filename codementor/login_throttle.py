@@ -107,8 +107,11 @@ class LoginThrottleMiddleware:
             wait = attempt(rule, address=client_address(request), username=request.POST.get("username", ""))
             if wait:
                 what = "log-in" if rule == "login" else "sign-up"
-                response = HttpResponse(f"Too many {what} attempts. Try again in {wait} seconds.\n",
-                                        status=429, content_type="text/plain; charset=utf-8")
+                response = HttpResponse(
+                    f"Too many {what} attempts. Try again in {wait} seconds.\n",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
                 response["Retry-After"] = str(wait)
                 return response
         return self.get_response(request)

@@ -144,8 +144,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILI
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10)
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)
 # Separate queues so bulk admin rejudges never starve students' runs and submits.
-CELERY_TASK_ROUTES = {"submissions.sweep_stuck_submissions": {"queue": "submit"},
-                      "submissions.purge_expired_results": {"queue": "submit"}}
+CELERY_TASK_ROUTES = {
+    "submissions.sweep_stuck_submissions": {"queue": "submit"},
+    "submissions.purge_expired_results": {"queue": "submit"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["submissions-sweep"] = {
@@ -236,7 +238,10 @@ JUDGE0_CALLBACK_BASE_URL = env("JUDGE0_CALLBACK_BASE_URL", default="")
 # the hosted CE ("1.14.0") uses python=113,javascript=102,cpp=105,java=62.
 JUDGE0_AUTH_HEADER = env("JUDGE0_AUTH_HEADER", default="X-Auth-Token")
 JUDGE0_LANGUAGE_IDS = {
-    "python": 71, "javascript": 63, "cpp": 54, "java": 62,
+    "python": 71,
+    "javascript": 63,
+    "cpp": 54,
+    "java": 62,
     **{k: int(v) for k, v in env.dict("JUDGE0_LANGUAGE_IDS", default={}).items()},
 }
 JUDGE0_TIMEOUT = env.float("JUDGE0_TIMEOUT", default=10.0)  # seconds per HTTP request (read)
@@ -347,13 +352,16 @@ LOGGING["formatters"]["json"] = {"()": "codementor.logging.JsonFormatter"}
 LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 LOGGING["handlers"]["console"]["filters"] = ["request_id"]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "codementor.logging.RequestIdMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "codementor.logging.RequestIdMiddleware"
+)
 # Password and sign-up forms and the REST token/register endpoints: at most this many POSTs
 # per client address and per username per window (429 with Retry-After after); see
 # codementor/login_throttle.py and docs/security.md.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-                  "codementor.login_throttle.LoginThrottleMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "codementor.login_throttle.LoginThrottleMiddleware",
+)
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=10)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
 REGISTER_THROTTLE_ATTEMPTS = env.int("REGISTER_THROTTLE_ATTEMPTS", default=20)

@@ -19,9 +19,20 @@ class ApiCallAdmin(admin.ModelAdmin):
     """The ledger is append-only: staff read it, nobody edits it here."""
 
     list_display = (
-        "created_at", "provider", "operation", "model", "user", "feature",
-        "cache_layer", "executions", "input_tokens", "cached_tokens", "output_tokens",
-        "cost_usd", "latency_ms", "status",
+        "created_at",
+        "provider",
+        "operation",
+        "model",
+        "user",
+        "feature",
+        "cache_layer",
+        "executions",
+        "input_tokens",
+        "cached_tokens",
+        "output_tokens",
+        "cost_usd",
+        "latency_ms",
+        "status",
     )
     list_filter = ("provider", "feature", "cache_layer", "status", "created_at")
     search_fields = ("operation", "model", "reference", "problem_slug", "user__username")
@@ -48,8 +59,20 @@ class BudgetAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "budget", "threshold", "period_start", "user", "spend_usd", "amount_usd",
-                    "acknowledged", "email_sent", "webhook_sent", "attempts", "last_error")
+    list_display = (
+        "created_at",
+        "budget",
+        "threshold",
+        "period_start",
+        "user",
+        "spend_usd",
+        "amount_usd",
+        "acknowledged",
+        "email_sent",
+        "webhook_sent",
+        "attempts",
+        "last_error",
+    )
     list_filter = ("acknowledged", "email_sent", "webhook_sent", "budget")
     list_select_related = ("budget", "user")
     actions = ["acknowledge"]

@@ -74,7 +74,8 @@ class CostCalculatorApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter(f.name, str, required=False) for f in fields(CalculatorInputs)],
-        responses=OpenApiTypes.OBJECT, tags=["costs"],
+        responses=OpenApiTypes.OBJECT,
+        tags=["costs"],
     )
     def get(self, request):
         measured = selectors.measured_averages()

@@ -70,8 +70,10 @@ class CalculatorInputs:
 
 def _prices(inputs: CalculatorInputs, book: PriceBook, on: date) -> dict:
     def gemini(model: str) -> dict:
-        return {u: book.rate(provider="gemini", model=model, unit=u, on=on)
-                for u in (Unit.INPUT_TOKEN, Unit.CACHED_TOKEN, Unit.OUTPUT_TOKEN)}
+        return {
+            u: book.rate(provider="gemini", model=model, unit=u, on=on)
+            for u in (Unit.INPUT_TOKEN, Unit.CACHED_TOKEN, Unit.OUTPUT_TOKEN)
+        }
 
     return {"cheap": gemini(inputs.cheap_model), "strong": gemini(inputs.strong_model)}
 
@@ -89,12 +91,16 @@ def _scenario(inputs: CalculatorInputs, prices: dict, on: set[str]) -> dict:
 
     def turn_cost(p: dict) -> Decimal:
         tokens_in = Decimal(inputs.input_tokens_per_turn)
-        return (tokens_in * (1 - cached) * p[Unit.INPUT_TOKEN] + tokens_in * cached * p[Unit.CACHED_TOKEN]
-                + Decimal(inputs.output_tokens_per_turn) * p[Unit.OUTPUT_TOKEN])
+        return (
+            tokens_in * (1 - cached) * p[Unit.INPUT_TOKEN]
+            + tokens_in * cached * p[Unit.CACHED_TOKEN]
+            + Decimal(inputs.output_tokens_per_turn) * p[Unit.OUTPUT_TOKEN]
+        )
 
     if "routing" in on:
-        per_turn = (inputs.cheap_model_share * turn_cost(prices["cheap"])
-                    + (1 - inputs.cheap_model_share) * turn_cost(prices["strong"]))
+        per_turn = inputs.cheap_model_share * turn_cost(prices["cheap"]) + (1 - inputs.cheap_model_share) * turn_cost(
+            prices["strong"]
+        )
     else:
         per_turn = turn_cost(prices["strong"])
     gemini = paid_turns * per_turn
@@ -143,10 +149,11 @@ def scenarios(inputs: CalculatorInputs, *, book: PriceBook | None = None, on: da
     break_even_executions = (inputs.self_hosted_monthly_usd / price).quantize(Decimal(1)) if price else None
     per_user_month = rows[-1]["executions"] / Decimal(inputs.users) if inputs.users else Decimal(0)
     # Exact (unrounded) executions per user-month of the all-on scenario.
-    exact_per_user = (inputs.problems_per_user_day * DAYS_PER_MONTH * (1 - inputs.duplicate_share))
+    exact_per_user = inputs.problems_per_user_day * DAYS_PER_MONTH * (1 - inputs.duplicate_share)
     break_even_dau = (
         (break_even_executions / exact_per_user).quantize(Decimal("0.1"))
-        if break_even_executions is not None and exact_per_user else None
+        if break_even_executions is not None and exact_per_user
+        else None
     )
     return {
         "inputs": inputs.as_dict(),

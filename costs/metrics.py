@@ -25,17 +25,26 @@ class LedgerCollector:
         labels = ["provider", "operation", "cache_layer", "status"]
         calls = CounterMetricFamily("codementor_api_calls", "Ledger rows: calls and cache hits", labels=labels)
         cost = CounterMetricFamily("codementor_cost_usd", "Spend in USD", labels=labels)
-        baseline = CounterMetricFamily("codementor_baseline_cost_usd",
-                                       "Counterfactual spend without optimizations, USD", labels=labels)
+        baseline = CounterMetricFamily(
+            "codementor_baseline_cost_usd", "Counterfactual spend without optimizations, USD", labels=labels
+        )
         executions = CounterMetricFamily("codementor_executions", "Code executions run", labels=labels)
         tokens = CounterMetricFamily("codementor_tokens", "Gemini tokens by bucket", labels=[*labels, "kind"])
         hits = CounterMetricFamily("codementor_cache_hits", "Calls answered by a cache layer", labels=["cache_layer"])
         hit_totals: dict[str, int] = {}
         rows = (
-            ApiCall.objects.order_by().values(*labels)
-            .annotate(n=Count("id"), cost=Sum("cost_usd"), base=Sum("baseline_cost_usd"), ex=Sum("executions"),
-                      input=Sum("input_tokens"), cached=Sum("cached_tokens"), output=Sum("output_tokens"),
-                      thinking=Sum("thinking_tokens"))
+            ApiCall.objects.order_by()
+            .values(*labels)
+            .annotate(
+                n=Count("id"),
+                cost=Sum("cost_usd"),
+                base=Sum("baseline_cost_usd"),
+                ex=Sum("executions"),
+                input=Sum("input_tokens"),
+                cached=Sum("cached_tokens"),
+                output=Sum("output_tokens"),
+                thinking=Sum("thinking_tokens"),
+            )
         )
         for r in rows:
             values = [r[k] for k in labels]
@@ -53,11 +62,16 @@ class LedgerCollector:
                 hits.add_metric([layer], hit_totals.get(layer, 0))
         yield from (calls, cost, baseline, executions, tokens, hits)
 
-        latency = HistogramMetricFamily("codementor_call_latency_ms", "Latency of paid calls in milliseconds",
-                                        labels=["provider", "operation"])
+        latency = HistogramMetricFamily(
+            "codementor_call_latency_ms", "Latency of paid calls in milliseconds", labels=["provider", "operation"]
+        )
         buckets = {f"le{b}": Count("id", filter=Q(latency_ms__lte=b)) for b in LATENCY_BUCKETS_MS}
-        for r in (ApiCall.objects.filter(cache_layer=CacheLayer.NONE).order_by().values("provider", "operation")
-                  .annotate(n=Count("id"), total=Sum("latency_ms"), **buckets)):
+        for r in (
+            ApiCall.objects.filter(cache_layer=CacheLayer.NONE)
+            .order_by()
+            .values("provider", "operation")
+            .annotate(n=Count("id"), total=Sum("latency_ms"), **buckets)
+        ):
             series = [(str(b), r[f"le{b}"]) for b in LATENCY_BUCKETS_MS] + [("+Inf", r["n"])]
             latency.add_metric([r["provider"], r["operation"]], series, sum_value=float(r["total"] or 0))
         yield latency

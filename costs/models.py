@@ -156,15 +156,21 @@ class Budget(models.Model):
     name = models.CharField(max_length=100)
     scope = models.CharField(max_length=16, choices=BudgetScope.choices, default=BudgetScope.GLOBAL)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="budgets",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budgets",
         help_text="Only for scope 'per user': leave empty for the default budget of every user",
     )
-    provider = models.CharField(max_length=32, choices=Provider.choices, blank=True,
-                                help_text="Only for scope 'per provider'")
+    provider = models.CharField(
+        max_length=32, choices=Provider.choices, blank=True, help_text="Only for scope 'per provider'"
+    )
     period = models.CharField(max_length=8, choices=BudgetPeriod.choices, default=BudgetPeriod.MONTH)
     amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
-    thresholds = models.JSONField(default=default_thresholds, blank=True,
-                                  help_text="Alert at these percentages of the amount (reached means >=)")
+    thresholds = models.JSONField(
+        default=default_thresholds, blank=True, help_text="Alert at these percentages of the amount (reached means >=)"
+    )
     hard_stop = models.BooleanField(default=False, help_text="Refuse paid calls once spend reaches the amount")
     active = models.BooleanField(default=True)
     notify_emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated, besides ADMINS")
@@ -206,8 +212,9 @@ class Alert(models.Model):
     threshold = models.PositiveIntegerField(help_text="Percent of the budget amount")
     period_start = models.DateField()
     # The user whose spend crossed a default per-user budget; empty otherwise.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     spend_usd = models.DecimalField(max_digits=14, decimal_places=8)
     amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -222,11 +229,13 @@ class Alert(models.Model):
         constraints = [
             # Two partial indexes because NULL users would never collide in one index.
             models.UniqueConstraint(
-                fields=["budget", "threshold", "period_start"], condition=models.Q(user__isnull=True),
+                fields=["budget", "threshold", "period_start"],
+                condition=models.Q(user__isnull=True),
                 name="one_alert_per_threshold_period",
             ),
             models.UniqueConstraint(
-                fields=["budget", "threshold", "period_start", "user"], condition=models.Q(user__isnull=False),
+                fields=["budget", "threshold", "period_start", "user"],
+                condition=models.Q(user__isnull=False),
                 name="one_alert_per_threshold_period_user",
             ),
         ]
@@ -237,9 +246,11 @@ class Alert(models.Model):
     @property
     def message(self) -> str:
         who = f" for {self.user}" if self.user_id else ""
-        return (f"Budget '{self.budget.name}'{who} reached {self.threshold}%: "
-                f"${self.spend_usd:.4f} of ${self.amount_usd:.2f} this {self.budget.period} "
-                f"(since {self.period_start}).")
+        return (
+            f"Budget '{self.budget.name}'{who} reached {self.threshold}%: "
+            f"${self.spend_usd:.4f} of ${self.amount_usd:.2f} this {self.budget.period} "
+            f"(since {self.period_start})."
+        )
 
 
 class DailySpend(models.Model):

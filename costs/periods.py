@@ -83,7 +83,8 @@ def resolve_period(key: str | None, *, now: datetime, start: date | None = None,
         if end < start:
             start, end = end, start
         return Period(
-            "custom", datetime.combine(start, time.min, tzinfo=UTC),
+            "custom",
+            datetime.combine(start, time.min, tzinfo=UTC),
             datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1),
         )
     return Period("mtd", start_of_month(now), tomorrow)

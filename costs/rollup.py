@@ -47,8 +47,12 @@ def rebuild(*, ApiCall, DailySpend, since: date | None = None) -> int:
         calls = calls.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=UTC))
         rollup = rollup.filter(day__gte=since)
     totals: dict[tuple, list] = defaultdict(lambda: [Decimal("0"), 0])
-    grouped = (calls.order_by().annotate(d=TruncDate("created_at", tzinfo=UTC)).values("d", "provider", "user_id")
-               .annotate(cost=Sum("cost_usd"), n=Count("id")))
+    grouped = (
+        calls.order_by()
+        .annotate(d=TruncDate("created_at", tzinfo=UTC))
+        .values("d", "provider", "user_id")
+        .annotate(cost=Sum("cost_usd"), n=Count("id"))
+    )
     for row in grouped:
         for key in scopes_of(provider=row["provider"], user_id=row["user_id"]):
             total = totals[(row["d"], key)]

@@ -78,9 +78,7 @@ def headline(qs: QuerySet) -> dict:
         pattern_hits=Count("id", filter=Q(cache_layer=CacheLayer.PATTERN)),
         response_hits=Count("id", filter=Q(cache_layer=CacheLayer.RESPONSE)),
         model_calls=Count("id", filter=GEMINI & (PAID | Q(cache_layer=CacheLayer.CONTEXT))),
-        context_hits=Count(
-            "id", filter=GEMINI & (Q(cache_layer=CacheLayer.CONTEXT) | (PAID & Q(cached_tokens__gt=0)))
-        ),
+        context_hits=Count("id", filter=GEMINI & (Q(cache_layer=CacheLayer.CONTEXT) | (PAID & Q(cached_tokens__gt=0)))),
     )
     row["savings"] = row["baseline"] - row["spend"]
     row["executions_avoided"] = max(row["baseline_executions"] - row["executions"], 0)
@@ -123,8 +121,12 @@ def latency_percentiles(qs: QuerySet) -> list[dict]:
     if connection.vendor == "postgresql":
         return list(
             paid.values("provider", "operation")
-            .annotate(calls=Count("id"), p50=Percentile("latency_ms", 0.5), p95=Percentile("latency_ms", 0.95),
-                      p99=Percentile("latency_ms", 0.99))
+            .annotate(
+                calls=Count("id"),
+                p50=Percentile("latency_ms", 0.5),
+                p95=Percentile("latency_ms", 0.95),
+                p99=Percentile("latency_ms", 0.99),
+            )
             .order_by("provider", "operation")
         )
     # Fallback for SQLite (the embedded default), which has no percentile aggregate.
@@ -132,8 +134,12 @@ def latency_percentiles(qs: QuerySet) -> list[dict]:
     for provider, operation, latency in paid.values_list("provider", "operation", "latency_ms").iterator():
         groups[(provider, operation)].append(latency)
     return [
-        {"provider": p, "operation": o, "calls": len(v), **{f"p{int(q * 100)}": percentile_cont(v, q)
-                                                             for q in (0.5, 0.95, 0.99)}}
+        {
+            "provider": p,
+            "operation": o,
+            "calls": len(v),
+            **{f"p{int(q * 100)}": percentile_cont(v, q) for q in (0.5, 0.95, 0.99)},
+        }
         for (p, o), v in sorted(groups.items())
     ]
 
@@ -151,7 +157,8 @@ def percentile_cont(values: list[int], fraction: float) -> float:
 
 def top_users(qs: QuerySet, *, limit: int = 10) -> list[dict]:
     return list(
-        qs.filter(user__isnull=False).values("user_id", "user__username")
+        qs.filter(user__isnull=False)
+        .values("user_id", "user__username")
         .annotate(spend=Sum("cost_usd", default=ZERO), calls=Count("id"))
         .order_by("-spend", "user_id")[:limit]
     )
@@ -159,7 +166,8 @@ def top_users(qs: QuerySet, *, limit: int = 10) -> list[dict]:
 
 def top_problems(qs: QuerySet, *, limit: int = 10) -> list[dict]:
     return list(
-        qs.exclude(problem_slug="").values("problem_slug")
+        qs.exclude(problem_slug="")
+        .values("problem_slug")
         .annotate(spend=Sum("cost_usd", default=ZERO), calls=Count("id"), executions=Sum("executions"))
         .order_by("-spend", "problem_slug")[:limit]
     )
@@ -169,9 +177,13 @@ def savings_by_layer(qs: QuerySet) -> list[dict]:
     """Counterfactual: what the unoptimized path would have cost, per cache layer."""
     rows = list(
         qs.values("cache_layer")
-        .annotate(calls=Count("id"), baseline=Sum("baseline_cost_usd", default=ZERO),
-                  spend=Sum("cost_usd", default=ZERO), baseline_executions=Sum("baseline_executions", default=0),
-                  executions=Sum("executions", default=0))
+        .annotate(
+            calls=Count("id"),
+            baseline=Sum("baseline_cost_usd", default=ZERO),
+            spend=Sum("cost_usd", default=ZERO),
+            baseline_executions=Sum("baseline_executions", default=0),
+            executions=Sum("executions", default=0),
+        )
         .order_by("cache_layer")
     )
     for row in rows:
@@ -267,8 +279,11 @@ def measured_averages(*, now: datetime | None = None, days: int = 30, cheap_mode
     cheap_model = cheap_model or settings.MENTOR_CHEAP_MODEL
     qs = ApiCall.objects.filter(created_at__gte=now - timedelta(days=days), created_at__lt=now).order_by()
     per_day = list(
-        qs.filter(user__isnull=False).annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day").annotate(users=Count("user_id", distinct=True)).values_list("users", flat=True)
+        qs.filter(user__isnull=False)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(users=Count("user_id", distinct=True))
+        .values_list("users", flat=True)
     )
     user_days, active_days = sum(per_day), len(per_day)
     paid_gemini = GEMINI & PAID
@@ -295,27 +310,56 @@ def measured_averages(*, now: datetime | None = None, days: int = 30, cheap_mode
 
     turns = row["gemini_turns"] or row["gemini_rows"]
     return {
-        "users": {"value": round(user_days / active_days) if active_days else None, "n": active_days,
-                  "basis": "distinct users per day with traffic (n = days)"},
-        "problems_per_user_day": {"value": per(row["exec_rows"], user_days), "n": row["exec_rows"],
-                                  "basis": "judged runs and submissions per user-day"},
-        "tests_per_problem": {"value": per(row["tests_sum"], row["tests_rows"]), "n": row["tests_rows"],
-                              "basis": "executions a per-test run would need"},
-        "duplicate_share": {"value": share(row["exec_dupes"], row["exec_rows"]), "n": row["exec_rows"],
-                            "basis": "result cache + single-flight hits / judged runs"},
-        "mentor_turns_per_user_day": {"value": per(turns, user_days), "n": turns,
-                                      "basis": "mentor turns (distinct message references) per user-day"},
-        "input_tokens_per_turn": {"value": round(row["in_tokens"] / row["paid_rows"]) if row["paid_rows"] else None,
-                                  "n": row["paid_rows"], "basis": "prompt tokens per paid Gemini call"},
+        "users": {
+            "value": round(user_days / active_days) if active_days else None,
+            "n": active_days,
+            "basis": "distinct users per day with traffic (n = days)",
+        },
+        "problems_per_user_day": {
+            "value": per(row["exec_rows"], user_days),
+            "n": row["exec_rows"],
+            "basis": "judged runs and submissions per user-day",
+        },
+        "tests_per_problem": {
+            "value": per(row["tests_sum"], row["tests_rows"]),
+            "n": row["tests_rows"],
+            "basis": "executions a per-test run would need",
+        },
+        "duplicate_share": {
+            "value": share(row["exec_dupes"], row["exec_rows"]),
+            "n": row["exec_rows"],
+            "basis": "result cache + single-flight hits / judged runs",
+        },
+        "mentor_turns_per_user_day": {
+            "value": per(turns, user_days),
+            "n": turns,
+            "basis": "mentor turns (distinct message references) per user-day",
+        },
+        "input_tokens_per_turn": {
+            "value": round(row["in_tokens"] / row["paid_rows"]) if row["paid_rows"] else None,
+            "n": row["paid_rows"],
+            "basis": "prompt tokens per paid Gemini call",
+        },
         "output_tokens_per_turn": {
             "value": round(row["out_tokens"] / row["paid_rows"]) if row["paid_rows"] else None,
-            "n": row["paid_rows"], "basis": "output + thinking tokens per paid Gemini call"},
-        "cheap_model_share": {"value": share(row["cheap_rows"], row["paid_rows"]), "n": row["paid_rows"],
-                              "basis": f"paid Gemini calls on {cheap_model}"},
-        "mentor_cache_share": {"value": share(row["mentor_hits"], row["gemini_rows"]), "n": row["gemini_rows"],
-                               "basis": "pattern + response cache hits / mentor lookups"},
-        "context_cached_share": {"value": share(row["cached"], row["in_tokens"]), "n": row["paid_rows"],
-                                 "basis": "cached / all prompt tokens of paid Gemini calls"},
+            "n": row["paid_rows"],
+            "basis": "output + thinking tokens per paid Gemini call",
+        },
+        "cheap_model_share": {
+            "value": share(row["cheap_rows"], row["paid_rows"]),
+            "n": row["paid_rows"],
+            "basis": f"paid Gemini calls on {cheap_model}",
+        },
+        "mentor_cache_share": {
+            "value": share(row["mentor_hits"], row["gemini_rows"]),
+            "n": row["gemini_rows"],
+            "basis": "pattern + response cache hits / mentor lookups",
+        },
+        "context_cached_share": {
+            "value": share(row["cached"], row["in_tokens"]),
+            "n": row["paid_rows"],
+            "basis": "cached / all prompt tokens of paid Gemini calls",
+        },
     }
 
 

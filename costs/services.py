@@ -42,6 +42,7 @@ class AlertDeliveryFailed(Exception):
 
 # --- Which budgets apply ------------------------------------------------------------
 
+
 def _candidate_budgets(*, user, provider: str, hard_stop_only: bool) -> list[Budget]:
     has_user = getattr(user, "is_authenticated", False) and user.pk is not None
     scope = Q(scope=BudgetScope.GLOBAL) | Q(scope=BudgetScope.PROVIDER, provider=provider)
@@ -62,10 +63,7 @@ def applicable_budgets(*, user, provider: str, hard_stop_only: bool = False) -> 
     """
     budgets = _candidate_budgets(user=user, provider=provider, hard_stop_only=hard_stop_only)
     own_periods = {b.period for b in budgets if b.scope == BudgetScope.USER and b.user_id is not None}
-    return [
-        b for b in budgets
-        if not (b.scope == BudgetScope.USER and b.user_id is None and b.period in own_periods)
-    ]
+    return [b for b in budgets if not (b.scope == BudgetScope.USER and b.user_id is None and b.period in own_periods)]
 
 
 def _scope_key(budget: Budget, *, user) -> str:
@@ -83,8 +81,11 @@ def budget_spend(budgets: list[Budget], *, user, at: datetime) -> dict[int, Deci
     sums = {}
     for b in budgets:
         start, end = period_bounds(b.period, at)
-        sums[f"b{b.pk}"] = Sum("cost_usd", filter=Q(scope=_scope_key(b, user=user), day__gte=start.date(),
-                                                    day__lt=end.date()), default=ZERO)
+        sums[f"b{b.pk}"] = Sum(
+            "cost_usd",
+            filter=Q(scope=_scope_key(b, user=user), day__gte=start.date(), day__lt=end.date()),
+            default=ZERO,
+        )
     keys = {_scope_key(b, user=user) for b in budgets}
     earliest = min(period_bounds(b.period, at)[0] for b in budgets).date()
     row = DailySpend.objects.filter(scope__in=keys, day__gte=earliest).aggregate(**sums)
@@ -102,8 +103,10 @@ def _refusal_message(budget: Budget, *, provider: str, resets_at: datetime) -> s
     what = _WHAT.get(provider, "paid features")
     if budget.scope == BudgetScope.USER:
         return f"You have used up your {span} allowance for {what}. It resets at {when}."
-    return (f"CodeMentor has reached its {span} spending limit for {what}, so it is paused until {when}. "
-            "Please try again later.")
+    return (
+        f"CodeMentor has reached its {span} spending limit for {what}, so it is paused until {when}. "
+        "Please try again later."
+    )
 
 
 def check_budget(*, user, provider: str, feature: str, at: datetime | None = None) -> None:
@@ -132,6 +135,7 @@ def check_budget(*, user, provider: str, feature: str, at: datetime | None = Non
 
 # --- Soft thresholds and alerts -----------------------------------------------------
 
+
 def evaluate_budgets(*, call: ApiCall) -> list[Alert]:
     """Create the alerts for every threshold the spend has reached (>=) after `call`.
 
@@ -151,15 +155,20 @@ def evaluate_budgets(*, call: ApiCall) -> list[Alert]:
         period_start = period_bounds(budget.period, call.created_at)[0].date()
         alert_user = call.user if budget.scope == BudgetScope.USER else None
         known = set(
-            Alert.objects.filter(budget=budget, period_start=period_start, user=alert_user)
-            .values_list("threshold", flat=True)
+            Alert.objects.filter(budget=budget, period_start=period_start, user=alert_user).values_list(
+                "threshold", flat=True
+            )
         )
         for threshold in sorted(set(reached) - known):
             try:
                 with transaction.atomic():
                     alert = Alert.objects.create(
-                        budget=budget, threshold=threshold, period_start=period_start, user=alert_user,
-                        spend_usd=spend[budget.pk], amount_usd=budget.amount_usd,
+                        budget=budget,
+                        threshold=threshold,
+                        period_start=period_start,
+                        user=alert_user,
+                        spend_usd=spend[budget.pk],
+                        amount_usd=budget.amount_usd,
                     )
             except IntegrityError:
                 continue  # a concurrent request raised the same alert first
@@ -196,8 +205,12 @@ def deliver_alert(*, alert_id: int) -> Alert:
         recipients = alert_recipients(alert)
         if recipients and not alert.email_sent:
             try:
-                send_mail(f"[CodeMentor] budget alert: {alert.budget.name} at {alert.threshold}%",
-                          alert.message, None, recipients)
+                send_mail(
+                    f"[CodeMentor] budget alert: {alert.budget.name} at {alert.threshold}%",
+                    alert.message,
+                    None,
+                    recipients,
+                )
                 alert.email_sent = True
             except Exception as exc:
                 errors.append(f"email: {exc.__class__.__name__}: {exc}")
@@ -251,6 +264,7 @@ def acknowledge_alerts(*, alert_ids: list[int]) -> int:
 
 # --- The ledger door ----------------------------------------------------------------
 
+
 def usage_to_json(usage: Usage) -> dict:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(usage).items() if v}
 
@@ -294,10 +308,24 @@ def record_call(
         baseline_cost = cost_of(provider=provider, model=baseline_model or model, usage=baseline_usage, on=on)
         with transaction.atomic():
             call = _create_call(
-                at=at, provider=provider, operation=operation, model=model, user=user, feature=feature,
-                problem_slug=problem_slug, reference=reference, usage=usage, is_hit=is_hit, raw_usage=raw_usage,
-                cost=cost, baseline_cost=baseline_cost, baseline_usage=baseline_usage,
-                baseline_model=baseline_model, latency_ms=latency_ms, cache_layer=cache_layer, status=status,
+                at=at,
+                provider=provider,
+                operation=operation,
+                model=model,
+                user=user,
+                feature=feature,
+                problem_slug=problem_slug,
+                reference=reference,
+                usage=usage,
+                is_hit=is_hit,
+                raw_usage=raw_usage,
+                cost=cost,
+                baseline_cost=baseline_cost,
+                baseline_usage=baseline_usage,
+                baseline_model=baseline_model,
+                latency_ms=latency_ms,
+                cache_layer=cache_layer,
+                status=status,
                 error=error,
             )
             if cost > 0:
@@ -332,9 +360,28 @@ def _connection_usable() -> bool:
         return False
 
 
-def _create_call(*, at, provider, operation, model, user, feature, problem_slug, reference, usage, is_hit,
-                 raw_usage, cost, baseline_cost, baseline_usage, baseline_model, latency_ms, cache_layer, status,
-                 error) -> ApiCall:
+def _create_call(
+    *,
+    at,
+    provider,
+    operation,
+    model,
+    user,
+    feature,
+    problem_slug,
+    reference,
+    usage,
+    is_hit,
+    raw_usage,
+    cost,
+    baseline_cost,
+    baseline_usage,
+    baseline_model,
+    latency_ms,
+    cache_layer,
+    status,
+    error,
+) -> ApiCall:
     return ApiCall.objects.create(
         created_at=at,
         provider=provider,
@@ -386,8 +433,15 @@ def reprice_calls(*, since, dry_run: bool = False, batch_size: int = 2000) -> di
 
     book = PriceBook()
     start = datetime.combine(since, time.min, tzinfo=UTC)
-    report = {"examined": 0, "changed": 0, "old_total": ZERO, "new_total": ZERO, "old_baseline": ZERO,
-              "new_baseline": ZERO, "by_provider": {}}
+    report = {
+        "examined": 0,
+        "changed": 0,
+        "old_total": ZERO,
+        "new_total": ZERO,
+        "old_baseline": ZERO,
+        "new_baseline": ZERO,
+        "by_provider": {},
+    }
     pending: list[ApiCall] = []
 
     def flush():
@@ -401,10 +455,14 @@ def reprice_calls(*, since, dry_run: bool = False, batch_size: int = 2000) -> di
             report["examined"] += 1
             on = call.created_at.astimezone(UTC).date()
             usage = Usage(
-                input_tokens=call.input_tokens, cached_tokens=call.cached_tokens,
-                cache_write_tokens=call.cache_write_tokens, output_tokens=call.output_tokens,
-                thinking_tokens=call.thinking_tokens, storage_token_hours=call.storage_token_hours,
-                executions=call.executions, http_requests=call.http_requests,
+                input_tokens=call.input_tokens,
+                cached_tokens=call.cached_tokens,
+                cache_write_tokens=call.cache_write_tokens,
+                output_tokens=call.output_tokens,
+                thinking_tokens=call.thinking_tokens,
+                storage_token_hours=call.storage_token_hours,
+                executions=call.executions,
+                http_requests=call.http_requests,
             )
             hit = call.cache_layer != CacheLayer.NONE
             cost = ZERO if hit else book.cost_of(provider=call.provider, model=call.model, usage=usage, on=on)
@@ -412,8 +470,9 @@ def reprice_calls(*, since, dry_run: bool = False, batch_size: int = 2000) -> di
                 base_usage = usage_from_json(call.baseline_usage)
             else:  # rows written before baseline usage was stored
                 base_usage = replace_executions(default_baseline_usage(usage), call.baseline_executions)
-            baseline = book.cost_of(provider=call.provider, model=call.baseline_model or call.model,
-                                    usage=base_usage, on=on)
+            baseline = book.cost_of(
+                provider=call.provider, model=call.baseline_model or call.model, usage=base_usage, on=on
+            )
             report["old_total"] += call.cost_usd
             report["new_total"] += cost
             report["old_baseline"] += call.baseline_cost_usd

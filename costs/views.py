@@ -30,8 +30,9 @@ def _date(value: str | None) -> date | None:
 
 def period_from_request(params) -> tuple:
     """The period and filters a dashboard/export request asks for (bad input falls back to defaults)."""
-    period = resolve_period(params.get("period"), now=timezone.now(), start=_date(params.get("start")),
-                            end=_date(params.get("end")))
+    period = resolve_period(
+        params.get("period"), now=timezone.now(), start=_date(params.get("start")), end=_date(params.get("end"))
+    )
     provider = params.get("provider", "")
     feature = params.get("feature", "")
     return (
@@ -50,20 +51,32 @@ def _admin_context(request, title: str) -> dict:
 def dashboard(request):
     period, provider, feature = period_from_request(request.GET)
     data = selectors.dashboard(period=period, provider=provider, feature=feature)
-    return render(request, "admin/costs/dashboard.html", {
-        **_admin_context(request, "Cost dashboard"),
-        "data": data,
-        "h": data["headline"],
-        "charts": selectors.chart_data(data),
-        "hit_rates": [(label, data["headline"]["hit_rates"][value]) for value, label in CacheLayer.choices
-                      if value != CacheLayer.NONE],
-        "period_choices": PERIOD_CHOICES,
-        "providers": Provider.choices,
-        "features": Feature.choices,
-        "selected": {"period": period.key, "provider": provider, "feature": feature,
-                     "start": period.start.date().isoformat(), "end": request.GET.get("end", "")},
-        "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "admin/costs/dashboard.html",
+        {
+            **_admin_context(request, "Cost dashboard"),
+            "data": data,
+            "h": data["headline"],
+            "charts": selectors.chart_data(data),
+            "hit_rates": [
+                (label, data["headline"]["hit_rates"][value])
+                for value, label in CacheLayer.choices
+                if value != CacheLayer.NONE
+            ],
+            "period_choices": PERIOD_CHOICES,
+            "providers": Provider.choices,
+            "features": Feature.choices,
+            "selected": {
+                "period": period.key,
+                "provider": provider,
+                "feature": feature,
+                "start": period.start.date().isoformat(),
+                "end": request.GET.get("end", ""),
+            },
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 @staff_member_required
@@ -78,14 +91,18 @@ def calculator(request):
         error, inputs = str(exc), defaults
     result = scenarios(inputs)
     fields = [(name, result["inputs"][name], measured.get(name)) for name in result["inputs"]]
-    return render(request, "admin/costs/calculator.html", {
-        **_admin_context(request, "Cost calculator"),
-        "result": result,
-        "fields": fields,
-        "error": error,
-        "optimizations": OPTIMIZATIONS,
-        "result_json": json.dumps(result, default=str),
-    })
+    return render(
+        request,
+        "admin/costs/calculator.html",
+        {
+            **_admin_context(request, "Cost calculator"),
+            "result": result,
+            "fields": fields,
+            "error": error,
+            "optimizations": OPTIMIZATIONS,
+            "result_json": json.dumps(result, default=str),
+        },
+    )
 
 
 class _Echo:
@@ -94,9 +111,27 @@ class _Echo:
 
 
 EXPORT_COLUMNS = [
-    "id", "created_at", "provider", "operation", "model", "user", "feature", "problem_slug", "reference",
-    "cache_layer", "status", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens",
-    "thinking_tokens", "executions", "baseline_executions", "http_requests", "latency_ms", "cost_usd",
+    "id",
+    "created_at",
+    "provider",
+    "operation",
+    "model",
+    "user",
+    "feature",
+    "problem_slug",
+    "reference",
+    "cache_layer",
+    "status",
+    "input_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "thinking_tokens",
+    "executions",
+    "baseline_executions",
+    "http_requests",
+    "latency_ms",
+    "cost_usd",
     "baseline_cost_usd",
 ]
 
@@ -139,14 +174,17 @@ def metrics(request):
     """Prometheus text format; a `Authorization: Bearer <METRICS_TOKEN>` or a staff session."""
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
-    by_token = bool(token) and header.startswith("Bearer ") and hmac.compare_digest(
-        header.removeprefix("Bearer ").strip().encode(), token.encode()
+    by_token = (
+        bool(token)
+        and header.startswith("Bearer ")
+        and hmac.compare_digest(header.removeprefix("Bearer ").strip().encode(), token.encode())
     )
     by_staff = request.user.is_authenticated and request.user.is_staff
     if not (by_token or by_staff):
         status = 403 if request.user.is_authenticated or header else 401
-        response = HttpResponse("metrics need a bearer token or a staff session\n", status=status,
-                                content_type="text/plain")
+        response = HttpResponse(
+            "metrics need a bearer token or a staff session\n", status=status, content_type="text/plain"
+        )
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

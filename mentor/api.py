@@ -16,9 +16,25 @@ class MessageOutput(serializers.ModelSerializer):
     class Meta:
         model = Message
         ref_name = "MentorMessage"
-        fields = ["id", "role", "text", "code", "language", "layer", "model", "route_reason", "tools_used",
-                  "input_tokens", "cached_tokens", "output_tokens", "thinking_tokens", "api_calls", "cost_usd",
-                  "latency_ms", "created_at"]
+        fields = [
+            "id",
+            "role",
+            "text",
+            "code",
+            "language",
+            "layer",
+            "model",
+            "route_reason",
+            "tools_used",
+            "input_tokens",
+            "cached_tokens",
+            "output_tokens",
+            "thinking_tokens",
+            "api_calls",
+            "cost_usd",
+            "latency_ms",
+            "created_at",
+        ]
 
 
 class ConversationListApi(ListCreateAPIView):
@@ -68,10 +84,16 @@ class MessageListApi(ListCreateAPIView):
             ref_name = "MentorMessageInput"
 
         text = serializers.CharField(max_length=settings.MENTOR_MAX_MESSAGE_CHARS, trim_whitespace=True)
-        code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                     max_length=settings.SUBMISSION_MAX_CODE_BYTES, trim_whitespace=False)
-        language = serializers.ChoiceField(choices=["python", "javascript", "cpp", "java"], required=False,
-                                           allow_null=True)
+        code = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            allow_null=True,
+            max_length=settings.SUBMISSION_MAX_CODE_BYTES,
+            trim_whitespace=False,
+        )
+        language = serializers.ChoiceField(
+            choices=["python", "javascript", "cpp", "java"], required=False, allow_null=True
+        )
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutput})
     def post(self, request, *args, **kwargs):
@@ -87,6 +109,11 @@ class MessageListApi(ListCreateAPIView):
         conversation = self._conversation()
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reply = services.ask(user=request.user, conversation=conversation, text=data.validated_data["text"],
-                             code=data.validated_data.get("code"), language=data.validated_data.get("language"))
+        reply = services.ask(
+            user=request.user,
+            conversation=conversation,
+            text=data.validated_data["text"],
+            code=data.validated_data.get("code"),
+            language=data.validated_data.get("language"),
+        )
         return Response(MessageOutput(reply).data, status=status.HTTP_201_CREATED)

@@ -89,7 +89,10 @@ def worth_caching(*, model: str, tokens: int) -> tuple[bool, str]:
     p_in, p_cached, p_store = rate(Unit.INPUT_TOKEN), rate(Unit.CACHED_TOKEN), rate(Unit.CACHE_STORAGE_TOKEN_HOUR)
     hours = Decimal(settings.MENTOR_CACHE_TTL_SECONDS) / Decimal(3600)
     observed = ApiCall.objects.filter(
-        provider="gemini", operation="generate", model=model, cache_layer="none",
+        provider="gemini",
+        operation="generate",
+        model=model,
+        cache_layer="none",
         created_at__gte=timezone.now() - timedelta(hours=1),
     ).count()
     per_hour = max(Decimal(observed), Decimal(str(settings.MENTOR_CACHE_EXPECTED_READS_PER_HOUR)))
@@ -167,8 +170,15 @@ def _create(*, client, key: str, model: str, user, reference: str) -> str | None
     try:
         counted = client.models.count_tokens(model=model, contents=text)
     except Exception as exc:  # API or transport error: go without a cache this time
-        _ledger(operation="count_tokens", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=_describe(exc), latency_ms=_ms(started))
+        _ledger(
+            operation="count_tokens",
+            model=model,
+            user=user,
+            reference=reference,
+            status=CallStatus.ERROR,
+            error=_describe(exc),
+            latency_ms=_ms(started),
+        )
         return None
     _ledger(operation="count_tokens", model=model, user=user, reference=reference, latency_ms=_ms(started))
     tokens = counted.total_tokens or 0
@@ -184,20 +194,40 @@ def _create(*, client, key: str, model: str, user, reference: str) -> str | None
     ttl = settings.MENTOR_CACHE_TTL_SECONDS
     started = time.monotonic()
     try:
-        created = client.caches.create(model=model, config=types.CreateCachedContentConfig(
-            display_name=f"mentor {key}"[:120], system_instruction=SYSTEM_INSTRUCTION, tools=tool_objects(),
-            tool_config=tool_config(), contents=prefix_contents(), ttl=f"{ttl}s",
-        ))
+        created = client.caches.create(
+            model=model,
+            config=types.CreateCachedContentConfig(
+                display_name=f"mentor {key}"[:120],
+                system_instruction=SYSTEM_INSTRUCTION,
+                tools=tool_objects(),
+                tool_config=tool_config(),
+                contents=prefix_contents(),
+                ttl=f"{ttl}s",
+            ),
+        )
     except Exception as exc:
-        _ledger(operation="cache_create", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=_describe(exc), latency_ms=_ms(started))
+        _ledger(
+            operation="cache_create",
+            model=model,
+            user=user,
+            reference=reference,
+            status=CallStatus.ERROR,
+            error=_describe(exc),
+            latency_ms=_ms(started),
+        )
         if getattr(exc, "code", None) == 400:  # "too small" (or otherwise uncacheable): don't retry for a while
             cache.set(_redis_key(key, "skip"), "rejected", timeout=SKIP_SECONDS)
         return None
     total = (created.usage_metadata.total_token_count if created.usage_metadata else None) or tokens
-    _ledger(operation="cache_create", model=model, user=user, reference=reference, latency_ms=_ms(started),
-            usage=Usage(cache_write_tokens=total, storage_token_hours=_token_hours(total, ttl)),
-            raw_usage={"total_token_count": total, "ttl_seconds": ttl, "name": created.name})
+    _ledger(
+        operation="cache_create",
+        model=model,
+        user=user,
+        reference=reference,
+        latency_ms=_ms(started),
+        usage=Usage(cache_write_tokens=total, storage_token_hours=_token_hours(total, ttl)),
+        raw_usage={"total_token_count": total, "ttl_seconds": ttl, "name": created.name},
+    )
     expire = created.expire_time or timezone.now() + timedelta(seconds=ttl)
     _remember(key, name=created.name, expire=expire, tokens=total, model=model)
     return created.name
@@ -215,8 +245,15 @@ def _maybe_extend(*, client, key: str, model: str, found: dict, user, reference:
     try:
         updated = client.caches.update(name=found["name"], config=types.UpdateCachedContentConfig(ttl=f"{ttl}s"))
     except Exception as exc:
-        _ledger(operation="cache_extend", model=model, user=user, reference=reference, status=CallStatus.ERROR,
-                error=_describe(exc), latency_ms=_ms(started))
+        _ledger(
+            operation="cache_extend",
+            model=model,
+            user=user,
+            reference=reference,
+            status=CallStatus.ERROR,
+            error=_describe(exc),
+            latency_ms=_ms(started),
+        )
         if getattr(exc, "code", None) == 404:
             invalidate(model=model, name=found["name"])
         return
@@ -224,9 +261,15 @@ def _maybe_extend(*, client, key: str, model: str, found: dict, user, reference:
         cache.delete(_redis_key(key, "extend"))
     new_expire = updated.expire_time or timezone.now() + timedelta(seconds=ttl)
     added = max((new_expire - expire).total_seconds(), 0)
-    _ledger(operation="cache_extend", model=model, user=user, reference=reference, latency_ms=_ms(started),
-            usage=Usage(storage_token_hours=_token_hours(found["tokens"], added)),
-            raw_usage={"name": found["name"], "added_seconds": int(added)})
+    _ledger(
+        operation="cache_extend",
+        model=model,
+        user=user,
+        reference=reference,
+        latency_ms=_ms(started),
+        usage=Usage(storage_token_hours=_token_hours(found["tokens"], added)),
+        raw_usage={"name": found["name"], "added_seconds": int(added)},
+    )
     _remember(key, name=found["name"], expire=new_expire, tokens=found["tokens"], model=model)
 
 

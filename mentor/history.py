@@ -32,7 +32,7 @@ def _exchanges(conversation, *, before_id: int) -> list[Message]:
 def build(*, conversation, before_id: int, text: str, code: str | None) -> tuple[list[dict], str, bool]:
     """(history, preamble, has_history) for the turn whose user message is `before_id`."""
     earlier = _exchanges(conversation, before_id=before_id)
-    window = earlier[-2 * settings.MENTOR_HISTORY_TURNS:] if settings.MENTOR_HISTORY_TURNS else []
+    window = earlier[-2 * settings.MENTOR_HISTORY_TURNS :] if settings.MENTOR_HISTORY_TURNS else []
     history = [{"role": "user" if m.role == Role.USER else "model", "text": m.text} for m in window]
     preamble = _preamble(conversation)
     budget = settings.MENTOR_MAX_INPUT_TOKENS - estimate_tokens(text + (code or "") + preamble)

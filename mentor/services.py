@@ -72,14 +72,16 @@ def check_quota(*, user) -> None:
     daily = QuotaExceeded(
         f"Mentor daily limit reached ({settings.MENTOR_DAILY_MESSAGE_QUOTA} messages a day). "
         "It resets at midnight UTC.",
-        code="daily_limit_reached", headers={"Retry-After": str(_seconds_to_midnight(now))},
+        code="daily_limit_reached",
+        headers={"Retry-After": str(_seconds_to_midnight(now))},
     )
     if (cache.get(day_key) or 0) >= settings.MENTOR_DAILY_MESSAGE_QUOTA:
         raise daily
     if _count(minute_key, 90) > settings.MENTOR_MESSAGES_PER_MINUTE:
         raise QuotaExceeded(
             f"Slow down: at most {settings.MENTOR_MESSAGES_PER_MINUTE} mentor messages a minute.",
-            code="slow_down", headers={"Retry-After": str(max(60 - now.second, 1))},
+            code="slow_down",
+            headers={"Retry-After": str(max(60 - now.second, 1))},
         )
     if _count(day_key, _seconds_to_midnight(now) + 60) > settings.MENTOR_DAILY_MESSAGE_QUOTA:
         raise daily
@@ -104,8 +106,9 @@ def _naive_usage(text: str, code: str | None) -> Usage:
     return Usage(input_tokens=history.estimate_tokens(text + (code or "")) + prefix // 4 + 600, output_tokens=200)
 
 
-def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
-        language: str | None = None) -> Message:
+def ask(
+    *, user, conversation: Conversation, text: str, code: str | None = None, language: str | None = None
+) -> Message:
     """Answer one student message; returns the mentor's reply Message (already saved)."""
     if conversation.user_id != user.pk:
         raise ConversationNotFound("No such conversation.")
@@ -117,38 +120,74 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
     code = code if code and code.strip() else None
     check_quota(user=user)
     started = time.monotonic()
-    question = Message.objects.create(conversation=conversation, role=Role.USER, text=text, code=code or "",
-                                      language=language or "")
+    question = Message.objects.create(
+        conversation=conversation, role=Role.USER, text=text, code=code or "", language=language or ""
+    )
     reference = f"message:{question.pk}"
     slug = conversation.problem.slug if conversation.problem_id else ""
 
     canned = patterns.canned_reply(text, code=code) if settings.MENTOR_CHEAP_LAYERS else None
     if canned:
-        record_call(provider="gemini", operation="generate", feature="mentor", user=user, reference=reference,
-                    cache_layer=CacheLayer.PATTERN, problem_slug=slug, baseline_model=settings.MENTOR_STRONG_MODEL,
-                    baseline_usage=_naive_usage(text, code), latency_ms=_ms(started))
-        return _reply(conversation, canned, layer=Layer.PATTERN, reason="small talk", started=started,
-                      reference=reference)
+        record_call(
+            provider="gemini",
+            operation="generate",
+            feature="mentor",
+            user=user,
+            reference=reference,
+            cache_layer=CacheLayer.PATTERN,
+            problem_slug=slug,
+            baseline_model=settings.MENTOR_STRONG_MODEL,
+            baseline_usage=_naive_usage(text, code),
+            latency_ms=_ms(started),
+        )
+        return _reply(
+            conversation, canned, layer=Layer.PATTERN, reason="small talk", started=started, reference=reference
+        )
 
-    past, preamble, has_history = history.build(conversation=conversation, before_id=question.pk, text=text,
-                                                code=code)
+    past, preamble, has_history = history.build(conversation=conversation, before_id=question.pk, text=text, code=code)
     cache_key = None
     if settings.MENTOR_CHEAP_LAYERS and response_cache.is_eligible(text=text, code=code, has_history=has_history):
         cache_key = response_cache.key_for(text=text, problem_slug=slug)
         hit = response_cache.get(cache_key)
         if hit:
-            record_call(provider="gemini", operation="generate", feature="mentor", model=hit["model"], user=user,
-                        reference=reference, cache_layer=CacheLayer.RESPONSE, problem_slug=slug,
-                        usage=Usage(**{k: v for k, v in hit["usage"].items() if k in Usage.__dataclass_fields__}),
-                        baseline_model=settings.MENTOR_STRONG_MODEL, baseline_usage=_naive_usage(text, code),
-                        latency_ms=_ms(started))
-            return _reply(conversation, hit["text"], layer=Layer.RESPONSE_CACHE, model=hit["model"],
-                          reason="same public question answered before", started=started, reference=reference)
+            record_call(
+                provider="gemini",
+                operation="generate",
+                feature="mentor",
+                model=hit["model"],
+                user=user,
+                reference=reference,
+                cache_layer=CacheLayer.RESPONSE,
+                problem_slug=slug,
+                usage=Usage(**{k: v for k, v in hit["usage"].items() if k in Usage.__dataclass_fields__}),
+                baseline_model=settings.MENTOR_STRONG_MODEL,
+                baseline_usage=_naive_usage(text, code),
+                latency_ms=_ms(started),
+            )
+            return _reply(
+                conversation,
+                hit["text"],
+                layer=Layer.RESPONSE_CACHE,
+                model=hit["model"],
+                reason="same public question answered before",
+                started=started,
+                reference=reference,
+            )
 
     chosen = route(text=text, code=code, history_turns=len(past) // 2)
     tools = ToolContext(user=user, problem=conversation.problem, code=code, language=language)
-    turn = Turn(user=user, conversation=conversation, text=text, code=code, language=language, route=chosen,
-                tools=tools, history=past, preamble=preamble, reference=reference)
+    turn = Turn(
+        user=user,
+        conversation=conversation,
+        text=text,
+        code=code,
+        language=language,
+        route=chosen,
+        tools=tools,
+        history=past,
+        preamble=preamble,
+        reference=reference,
+    )
     provider = get_provider()
     layer = Layer.MODEL if provider.name == "gemini" else Layer.OFFLINE
     reason = chosen.reason
@@ -167,21 +206,45 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
         from .providers.offline import OfflineProvider
 
         fallback = OfflineProvider().answer(
-            turn, intro="the AI mentor is busy right now, so here is a quick offline hint.")
+            turn, intro="the AI mentor is busy right now, so here is a quick offline hint."
+        )
         partial = exc.partial or Answer(text="")
-        answer = Answer(text=fallback.text, model="offline", input_tokens=partial.input_tokens,
-                        cached_tokens=partial.cached_tokens, output_tokens=partial.output_tokens,
-                        thinking_tokens=partial.thinking_tokens, api_calls=partial.api_calls)
+        answer = Answer(
+            text=fallback.text,
+            model="offline",
+            input_tokens=partial.input_tokens,
+            cached_tokens=partial.cached_tokens,
+            output_tokens=partial.output_tokens,
+            thinking_tokens=partial.thinking_tokens,
+            api_calls=partial.api_calls,
+        )
         layer, reason = Layer.FALLBACK, f"{chosen.reason}; fallback: {exc}"[:200]
     if layer == Layer.OFFLINE:
         answer.model = "offline"
-    reply = _reply(conversation, answer.text, layer=layer, model=answer.model, reason=reason, started=started,
-                   reference=reference, answer=answer, tools_used=[c["name"] for c in tools.calls])
+    reply = _reply(
+        conversation,
+        answer.text,
+        layer=layer,
+        model=answer.model,
+        reason=reason,
+        started=started,
+        reference=reference,
+        answer=answer,
+        tools_used=[c["name"] for c in tools.calls],
+    )
     if cache_key and layer == Layer.MODEL and not tools.calls and answer.text:
         # Only tool-free answers to non-personal questions are shared between students.
-        response_cache.put(cache_key, text=answer.text, model=answer.model, usage={
-            "input_tokens": answer.input_tokens, "cached_tokens": answer.cached_tokens,
-            "output_tokens": answer.output_tokens, "thinking_tokens": answer.thinking_tokens})
+        response_cache.put(
+            cache_key,
+            text=answer.text,
+            model=answer.model,
+            usage={
+                "input_tokens": answer.input_tokens,
+                "cached_tokens": answer.cached_tokens,
+                "output_tokens": answer.output_tokens,
+                "thinking_tokens": answer.thinking_tokens,
+            },
+        )
     new_summary = history.updated_summary(conversation)
     if new_summary != conversation.summary:
         Conversation.objects.filter(pk=conversation.pk).update(summary=new_summary)
@@ -189,16 +252,35 @@ def ask(*, user, conversation: Conversation, text: str, code: str | None = None,
     return reply
 
 
-def _reply(conversation, text: str, *, layer: str, started: float, reference: str, model: str = "",
-           reason: str = "", answer: Answer | None = None, tools_used=None) -> Message:
+def _reply(
+    conversation,
+    text: str,
+    *,
+    layer: str,
+    started: float,
+    reference: str,
+    model: str = "",
+    reason: str = "",
+    answer: Answer | None = None,
+    tools_used=None,
+) -> Message:
     cost = ApiCall.objects.filter(reference=reference).aggregate(total=Sum("cost_usd"))["total"] or 0
     answer = answer or Answer(text=text)
     with transaction.atomic():
         return Message.objects.create(
-            conversation=conversation, role=Role.MENTOR, text=text, model=model, layer=layer,
-            route_reason=reason, tools_used=tools_used or [], input_tokens=answer.input_tokens,
-            cached_tokens=answer.cached_tokens, output_tokens=answer.output_tokens,
-            thinking_tokens=answer.thinking_tokens, api_calls=answer.api_calls, cost_usd=cost,
+            conversation=conversation,
+            role=Role.MENTOR,
+            text=text,
+            model=model,
+            layer=layer,
+            route_reason=reason,
+            tools_used=tools_used or [],
+            input_tokens=answer.input_tokens,
+            cached_tokens=answer.cached_tokens,
+            output_tokens=answer.output_tokens,
+            thinking_tokens=answer.thinking_tokens,
+            api_calls=answer.api_calls,
+            cost_usd=cost,
             latency_ms=_ms(started),
         )
 

@@ -119,8 +119,9 @@ def _published_problem(slug: str | None, ctx: ToolContext):
     return Problem.objects.filter(slug=slug, is_published=True).first()
 
 
-def analyze_code_submission(ctx: ToolContext, *, problem_slug: str | None = None, code: str | None = None,
-                            language: str | None = None) -> dict:
+def analyze_code_submission(
+    ctx: ToolContext, *, problem_slug: str | None = None, code: str | None = None, language: str | None = None
+) -> dict:
     problem = _published_problem(problem_slug, ctx)
     if problem is None:
         raise ToolRefused(f"no published problem {problem_slug!r}")
@@ -156,8 +157,11 @@ def run_samples(ctx: ToolContext, *, problem, code: str, language: str) -> dict:
                 break
             time.sleep(0.2)
         else:
-            return {"verdict": "not_run", "error": "the code runner is busy; try again in a minute",
-                    "submission": submission.pk}
+            return {
+                "verdict": "not_run",
+                "error": "the code runner is busy; try again in a minute",
+                "submission": submission.pk,
+            }
     # The same visibility rule as the student's own pages (never a hidden test's data).
     shown = visible_result(submission=judged, viewer=ctx.user)
     tests = [t for t in shown["tests"] if t["sample"]]
@@ -226,15 +230,25 @@ def _python_observations(tree: ast.AST) -> list[str]:
                     _add(notes, f"sorting inside a loop (line {child.lineno}): O(n^2 log n); sort once before it")
                 if name in {"index", "count"} and isinstance(fn, ast.Attribute):
                     _add(notes, f".{name}() inside a loop (line {child.lineno}) scans the list each time")
-            if depth >= 1 and isinstance(child, ast.Compare) and any(isinstance(o, (ast.In, ast.NotIn))
-                                                                     for o in child.ops):
+            if (
+                depth >= 1
+                and isinstance(child, ast.Compare)
+                and any(isinstance(o, (ast.In, ast.NotIn)) for o in child.ops)
+            ):
                 target = child.comparators[0]
                 if isinstance(target, (ast.List, ast.Name, ast.Subscript)) and not _looks_like_set(target):
-                    _add(notes, f"`in` test inside a loop (line {child.lineno}): O(n) per test on a list; "
-                                "a set or dict makes it O(1)")
-            if depth >= 1 and isinstance(child, ast.AugAssign) and isinstance(child.op, ast.Add) \
-                    and isinstance(child.value, (ast.JoinedStr, ast.Constant)) \
-                    and isinstance(getattr(child.value, "value", ""), str):
+                    _add(
+                        notes,
+                        f"`in` test inside a loop (line {child.lineno}): O(n) per test on a list; "
+                        "a set or dict makes it O(1)",
+                    )
+            if (
+                depth >= 1
+                and isinstance(child, ast.AugAssign)
+                and isinstance(child.op, ast.Add)
+                and isinstance(child.value, (ast.JoinedStr, ast.Constant))
+                and isinstance(getattr(child.value, "value", ""), str)
+            ):
                 _add(notes, f"string concatenation in a loop (line {child.lineno}); collect parts and join once")
             walk(child, d)
 
@@ -242,15 +256,18 @@ def _python_observations(tree: ast.AST) -> list[str]:
     for fn in ast.walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             calls_self = any(
-                isinstance(n, ast.Call) and (getattr(n.func, "id", None) == fn.name
-                                             or getattr(n.func, "attr", None) == fn.name)
+                isinstance(n, ast.Call)
+                and (getattr(n.func, "id", None) == fn.name or getattr(n.func, "attr", None) == fn.name)
                 for n in ast.walk(fn)
             )
             decorators = {ast.unparse(d).split("(")[0] for d in fn.decorator_list}
             params = {a.arg for a in fn.args.args}
             if calls_self and not (decorators & _MEMO_DECORATORS) and not params & {"memo", "cache", "dp", "seen"}:
-                _add(notes, f"recursion without memo in {fn.name}() (line {fn.lineno}): repeated subproblems "
-                            "may make it exponential")
+                _add(
+                    notes,
+                    f"recursion without memo in {fn.name}() (line {fn.lineno}): repeated subproblems "
+                    "may make it exponential",
+                )
     return notes
 
 
@@ -325,7 +342,6 @@ def track_user_progress(ctx: ToolContext) -> dict:
         "current_streak": summary["current_streak"],
         "longest_streak": summary["longest_streak"],
         "solved_today": summary["solved_today"],
-        "weakest_topics": [{"topic": t["name"], "solved": t["solved"], "attempted": t["attempted"]}
-                           for t in weakest],
+        "weakest_topics": [{"topic": t["name"], "solved": t["solved"], "attempted": t["attempted"]} for t in weakest],
         "untried_topics": untouched,
     }

@@ -38,10 +38,14 @@ def panel(request, slug: str):
     problem = published_problem(slug=slug)
     conversation = _latest_conversation(request.user, problem)
     messages = selectors.message_list(conversation=conversation) if conversation else []
-    return render(request, "mentor/_panel_messages.html", {
-        "conversation": conversation,
-        "items": [message_context(m) for m in messages],
-    })
+    return render(
+        request,
+        "mentor/_panel_messages.html",
+        {
+            "conversation": conversation,
+            "items": [message_context(m) for m in messages],
+        },
+    )
 
 
 @login_required
@@ -51,20 +55,26 @@ def ask(request, slug: str):
     conversation = None
     if request.POST.get("conversation"):
         try:
-            conversation = selectors.conversation_for(user=request.user,
-                                                      conversation_id=int(request.POST["conversation"]))
+            conversation = selectors.conversation_for(
+                user=request.user, conversation_id=int(request.POST["conversation"])
+            )
         except (ValueError, Http404):  # someone else's or a garbage id: fall back to their own latest
             conversation = None
     if conversation is None or conversation.problem_id != problem.pk:
         conversation = _latest_conversation(request.user, problem) or services.start_conversation(
-            user=request.user, problem=problem)
+            user=request.user, problem=problem
+        )
     language = request.POST.get("language") if request.POST.get("language") in LANGUAGES else None
     try:
-        reply = services.ask(user=request.user, conversation=conversation, text=request.POST.get("text", ""),
-                             code=request.POST.get("code") or None, language=language)
+        reply = services.ask(
+            user=request.user,
+            conversation=conversation,
+            text=request.POST.get("text", ""),
+            code=request.POST.get("code") or None,
+            language=language,
+        )
     except QuotaExceeded as exc:
-        return JsonResponse({"error": exc.message, "code": exc.code, "kind": "quota"}, status=429,
-                            headers=exc.headers)
+        return JsonResponse({"error": exc.message, "code": exc.code, "kind": "quota"}, status=429, headers=exc.headers)
     except DomainError as exc:
         return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status_code)
     question = conversation.messages.filter(role=Role.USER, pk__lt=reply.pk).order_by("-id").first()

@@ -26,8 +26,19 @@ class TestCaseInline(admin.TabularInline):
 class ProblemForm(forms.ModelForm):
     class Meta:
         model = Problem
-        fields = ["title", "slug", "difficulty", "topics", "is_published", "statement", "kind", "signature",
-                  "time_limit_ms", "memory_limit_mb", "reference_solution"]
+        fields = [
+            "title",
+            "slug",
+            "difficulty",
+            "topics",
+            "is_published",
+            "statement",
+            "kind",
+            "signature",
+            "time_limit_ms",
+            "memory_limit_mb",
+            "reference_solution",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -95,8 +106,12 @@ class ProblemAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, f"Loaded {upload.name}: {report.summary()}.")
                 return redirect(reverse("admin:problems_problem_changelist"))
-        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-                   "title": "Upload problem file"}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": "Upload problem file",
+        }
         return TemplateResponse(request, "admin/problems/problem/upload.html", context)
 
 

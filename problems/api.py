@@ -81,8 +81,10 @@ class ProblemListApi(ListAPIView):
         unknown = sorted(set(self.request.query_params) - self.ALLOWED_PARAMS)
         if unknown:
             raise ValidationError(
-                {"detail": f"Unknown query parameter(s): {', '.join(unknown)}. "
-                           f"Allowed: {', '.join(sorted(self.ALLOWED_PARAMS - {'format'}))}."}
+                {
+                    "detail": f"Unknown query parameter(s): {', '.join(unknown)}. "
+                    f"Allowed: {', '.join(sorted(self.ALLOWED_PARAMS - {'format'}))}."
+                }
             )
         filters = self.FilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
@@ -95,8 +97,9 @@ class ProblemListApi(ListAPIView):
         parameters=[
             OpenApiParameter("difficulty", OpenApiTypes.STR, enum=Difficulty.values),
             OpenApiParameter("topic", OpenApiTypes.STR, description="Topic slug"),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=list(selectors.STATUSES),
-                             description="Needs authentication"),
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=list(selectors.STATUSES), description="Needs authentication"
+            ),
             OpenApiParameter("search", OpenApiTypes.STR, description="Case-insensitive match on the title"),
         ],
         summary="Published problems (filters, search, pagination). Unknown parameters answer 400.",
@@ -127,8 +130,11 @@ class ProblemDetailApi(APIView):
         samples = ProblemSampleSerializer(many=True)
         test_set_version = serializers.CharField()
 
-    @extend_schema(operation_id="problems_retrieve", responses=OutputSerializer,
-                   summary="One published problem: statement, signature, starter code, samples only.")
+    @extend_schema(
+        operation_id="problems_retrieve",
+        responses=OutputSerializer,
+        summary="One published problem: statement, signature, starter code, samples only.",
+    )
     def get(self, request, slug: str):
         return public_cache.serve(request, lambda: self._answer(slug))
 
@@ -163,8 +169,11 @@ class TopicListApi(APIView):
         name = serializers.CharField()
         problem_count = serializers.IntegerField()
 
-    @extend_schema(operation_id="topics_list", responses=OutputSerializer(many=True),
-                   summary="Topics that have published problems.")
+    @extend_schema(
+        operation_id="topics_list",
+        responses=OutputSerializer(many=True),
+        summary="Topics that have published problems.",
+    )
     def get(self, request):
         return Response(self.OutputSerializer(selectors.topic_list(), many=True).data)
 
@@ -213,8 +222,12 @@ class MyRecommendationsApi(APIView):
         parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="1-10, default 3")],
         responses=inline_serializer(
             "Recommendation",
-            {"slug": serializers.SlugField(), "title": serializers.CharField(),
-             "difficulty": serializers.CharField(), "reason": serializers.CharField()},
+            {
+                "slug": serializers.SlugField(),
+                "title": serializers.CharField(),
+                "difficulty": serializers.CharField(),
+                "reason": serializers.CharField(),
+            },
             many=True,
         ),
         summary="The next problems to try, each with a one-sentence reason.",
@@ -227,7 +240,14 @@ class MyRecommendationsApi(APIView):
         if not 1 <= limit <= 10:
             raise ValidationError({"limit": "must be between 1 and 10"})
         picks = selectors.recommended_problems(user=request.user, limit=limit)
-        return Response([
-            {"slug": r.problem.slug, "title": r.problem.title, "difficulty": r.problem.difficulty, "reason": r.reason}
-            for r in picks
-        ])
+        return Response(
+            [
+                {
+                    "slug": r.problem.slug,
+                    "title": r.problem.title,
+                    "difficulty": r.problem.difficulty,
+                    "reason": r.reason,
+                }
+                for r in picks
+            ]
+        )

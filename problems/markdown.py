@@ -11,9 +11,47 @@ import markdown as md
 import nh3
 
 _TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del",
-    "sub", "sup", "code", "pre", "kbd", "samp", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
-    "a", "img", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "span", "div",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "sub",
+    "sup",
+    "code",
+    "pre",
+    "kbd",
+    "samp",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "span",
+    "div",
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},
@@ -61,6 +99,7 @@ def _loosen_lists(text: str) -> str:
 
 def render_statement(text: str) -> str:
     """Markdown (fenced code, tables) to HTML that is safe to mark safe in templates."""
-    html = md.markdown(_loosen_lists(text or ""), extensions=["fenced_code", "tables", "sane_lists"],
-                       output_format="html")
+    html = md.markdown(
+        _loosen_lists(text or ""), extensions=["fenced_code", "tables", "sane_lists"], output_format="html"
+    )
     return sanitize_html(html)

@@ -116,8 +116,9 @@ def _load_yaml(text: str):
         while pending:
             current = pending.pop()
             if id(current) in seen:
-                raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed",
-                                                  current.start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, "YAML aliases (*name) are not allowed", current.start_mark
+                )
             seen.add(id(current))
             if isinstance(current, yaml.SequenceNode):
                 pending.extend(current.value)
@@ -194,10 +195,12 @@ def _problem_from_doc(doc, name: str) -> PackProblem:
     kind = _one_of(doc["kind"], KINDS, "kind", fail)
     topics = _topics(doc["topics"], fail)
     comparison = _one_of(doc.get("comparison", DEFAULT_COMPARISON), COMPARISONS, "comparison", fail)
-    time_limit_ms = _int_in_range(doc.get("time_limit_ms", DEFAULT_TIME_LIMIT_MS), "time_limit_ms",
-                                  TIME_LIMIT_RANGE_MS, fail)
-    memory_limit_mb = _int_in_range(doc.get("memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB), "memory_limit_mb",
-                                    MEMORY_LIMIT_RANGE_MB, fail)
+    time_limit_ms = _int_in_range(
+        doc.get("time_limit_ms", DEFAULT_TIME_LIMIT_MS), "time_limit_ms", TIME_LIMIT_RANGE_MS, fail
+    )
+    memory_limit_mb = _int_in_range(
+        doc.get("memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB), "memory_limit_mb", MEMORY_LIMIT_RANGE_MB, fail
+    )
     parsed = _signature(doc, kind, fail)
 
     raw_tests = doc["tests"]
@@ -213,10 +216,18 @@ def _problem_from_doc(doc, name: str) -> PackProblem:
         fail(f"needs at least {MIN_HIDDEN_TESTS} hidden tests, has {hidden}")
 
     return PackProblem(
-        slug=slug, title=title, difficulty=difficulty, topics=tuple(topics), kind=kind,
+        slug=slug,
+        title=title,
+        difficulty=difficulty,
+        topics=tuple(topics),
+        kind=kind,
         signature=parsed.to_json() if parsed is not None else None,
-        comparison=comparison, time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb,
-        statement=statement, reference_solution=reference_solution, tests=tuple(tests),
+        comparison=comparison,
+        time_limit_ms=time_limit_ms,
+        memory_limit_mb=memory_limit_mb,
+        statement=statement,
+        reference_solution=reference_solution,
+        tests=tuple(tests),
     )
 
 
@@ -290,8 +301,14 @@ def _pack_test(raw, order: int, signature: Signature | None, comparison: str, fa
         input_text, expected_text = raw["input"], raw["expected"]
         if not isinstance(input_text, str) or not isinstance(expected_text, str):
             fail(f"{where}: stdio input and expected must be text (use a YAML block scalar `|`)")
-    return PackTest(order=order, input=input_text, expected=expected_text, is_sample=is_sample,
-                    comparison=test_comparison, explanation=explanation.strip())
+    return PackTest(
+        order=order,
+        input=input_text,
+        expected=expected_text,
+        is_sample=is_sample,
+        comparison=test_comparison,
+        explanation=explanation.strip(),
+    )
 
 
 def _text(value, field: str, fail) -> str:

@@ -30,7 +30,11 @@ def utc_today() -> date:
 
 
 def problem_list(
-    *, user=None, difficulty: str | None = None, topic: str | None = None, status: str | None = None,
+    *,
+    user=None,
+    difficulty: str | None = None,
+    topic: str | None = None,
+    status: str | None = None,
     search: str | None = None,
 ) -> QuerySet[Problem]:
     """Published problems, filtered. `status` needs a logged-in user: solved (accepted at
@@ -93,9 +97,11 @@ def signature_text(*, problem: Problem) -> str:
 
 
 def topic_list() -> QuerySet[Topic]:
-    return Topic.objects.annotate(
-        problem_count=Count("problems", filter=Q(problems__is_published=True), distinct=True)
-    ).filter(problem_count__gt=0).order_by("name")
+    return (
+        Topic.objects.annotate(problem_count=Count("problems", filter=Q(problems__is_published=True), distinct=True))
+        .filter(problem_count__gt=0)
+        .order_by("name")
+    )
 
 
 # --- progress ------------------------------------------------------------------------
@@ -132,8 +138,13 @@ def topic_mastery(*, user) -> list[dict]:
     """Per topic with published problems: problems solved / attempted by the user, and total."""
     rows: dict[int, dict] = {}
     for topic in topic_list():
-        rows[topic.pk] = {"topic": topic.slug, "name": topic.name, "solved": 0, "attempted": 0,
-                          "total": topic.problem_count}
+        rows[topic.pk] = {
+            "topic": topic.slug,
+            "name": topic.name,
+            "solved": 0,
+            "attempted": 0,
+            "total": topic.problem_count,
+        }
     progress = ProblemProgress.objects.filter(user=user, attempts__gt=0, problem__is_published=True)
     for item in progress.prefetch_related(Prefetch("problem__topics", to_attr="topic_list")):
         for topic in item.problem.topic_list:
@@ -171,16 +182,14 @@ def activity_series(*, user, days: int = 365, today: date | None = None) -> list
     """One entry per UTC day, oldest first, ending today (zeros included) for a heatmap."""
     today = today or utc_today()
     start = today - timedelta(days=days - 1)
-    counts = {
-        row.day: row
-        for row in DailyActivity.objects.filter(user=user, day__gte=start, day__lte=today)
-    }
+    counts = {row.day: row for row in DailyActivity.objects.filter(user=user, day__gte=start, day__lte=today)}
     series = []
     for offset in range(days):
         day = start + timedelta(days=offset)
         row = counts.get(day)
-        series.append({"day": day, "submissions": row.submissions if row else 0,
-                       "accepted": row.accepted if row else 0})
+        series.append(
+            {"day": day, "submissions": row.submissions if row else 0, "accepted": row.accepted if row else 0}
+        )
     return series
 
 
@@ -234,8 +243,11 @@ def recommended_problems(*, user, limit: int = 3, now: datetime | None = None) -
 
     # 1. Revisit a recent failure.
     failures = [
-        p for p in unsolved
-        if p.pk in progress and progress[p.pk].attempts and progress[p.pk].last_attempt_at
+        p
+        for p in unsolved
+        if p.pk in progress
+        and progress[p.pk].attempts
+        and progress[p.pk].last_attempt_at
         and now - progress[p.pk].last_attempt_at <= REVISIT_WINDOW
     ]
     if failures:
@@ -258,14 +270,22 @@ def recommended_problems(*, user, limit: int = 3, now: datetime | None = None) -
         for p in solved:
             solved_by_difficulty[p.difficulty] += 1
         ratio = len(solved) / len(attempted) if attempted else 0.0
-        stats[topic_id] = (ratio, 0 if attempted else 1, topics[topic_id].name, len(solved), len(attempted),
-                           solved_by_difficulty)
+        stats[topic_id] = (
+            ratio,
+            0 if attempted else 1,
+            topics[topic_id].name,
+            len(solved),
+            len(attempted),
+            solved_by_difficulty,
+        )
+
     def fit(topic_id: int) -> int:
         # How far the topic's best unsolved problem is from the user's level there: among equally
         # weak topics, one with a problem at the right difficulty goes first (easy for new users).
         target = DIFFICULTY_ORDER.index(_target_difficulty(stats[topic_id][5]))
-        gaps = [abs(DIFFICULTY_ORDER.index(p.difficulty) - target) for p in by_topic[topic_id]
-                if p.pk not in solved_ids]
+        gaps = [
+            abs(DIFFICULTY_ORDER.index(p.difficulty) - target) for p in by_topic[topic_id] if p.pk not in solved_ids
+        ]
         return min(gaps, default=99)
 
     for topic_id in sorted(stats, key=lambda t: (stats[t][0], stats[t][1], fit(t), stats[t][2])):

@@ -95,7 +95,14 @@ def _topic_for(slug: str) -> Topic:
 # --- loading -------------------------------------------------------------------------
 
 _PROBLEM_FIELDS = (
-    "title", "difficulty", "kind", "signature", "time_limit_ms", "memory_limit_mb", "statement", "reference_solution",
+    "title",
+    "difficulty",
+    "kind",
+    "signature",
+    "time_limit_ms",
+    "memory_limit_mb",
+    "statement",
+    "reference_solution",
 )
 
 
@@ -183,9 +190,7 @@ def refresh_problem_derived(*, problem: Problem) -> Problem:
 
 
 @transaction.atomic
-def record_verdict(
-    *, user, problem: Problem, verdict: str, runtime_ms: int | None, at: datetime
-) -> ProblemProgress:
+def record_verdict(*, user, problem: Problem, verdict: str, runtime_ms: int | None, at: datetime) -> ProblemProgress:
     """Fold one judged submission (mode=submit) into the user's progress and daily activity.
 
     The submission pipeline calls this exactly once per judged submission. `at` must be
@@ -214,4 +219,3 @@ def record_verdict(
         submissions=F("submissions") + 1, accepted=F("accepted") + (1 if accepted else 0)
     )
     return progress
-

@@ -135,10 +135,7 @@ def starter_code(signature: Signature, language: str) -> str:
     if language == "javascript":
         doc = "".join(f" * @param {{{js_doc_type(p.type)}}} {camel_case(p.name)}\n" for p in signature.params)
         args = ", ".join(camel_case(p.name) for p in signature.params)
-        return (
-            f"/**\n{doc} * @return {{{js_doc_type(signature.returns)}}}\n */\n"
-            f"function {name}({args}) {{\n\n}}\n"
-        )
+        return f"/**\n{doc} * @return {{{js_doc_type(signature.returns)}}}\n */\nfunction {name}({args}) {{\n\n}}\n"
     if language == "cpp":
         args = ", ".join(_cpp_param(p) for p in signature.params)
         return (

@@ -32,9 +32,15 @@ def heatmap_weeks(activity: list[dict]) -> list[list[dict | None]]:
     for day in activity:
         # Strings built here, not with template filters: 365 cells x 4 filters was most of the render time.
         n, ok = day["submissions"], day["accepted"]
-        cells.append({**day, "level": _heat_level(n, ok), "iso": day["day"].isoformat(),
-                      "title": f"{day['day']:%a %-d %b %Y}: {n} submission{'s' if n != 1 else ''}, {ok} accepted"})
-    return [cells[i:i + 7] for i in range(0, len(cells), 7)]
+        cells.append(
+            {
+                **day,
+                "level": _heat_level(n, ok),
+                "iso": day["day"].isoformat(),
+                "title": f"{day['day']:%a %-d %b %Y}: {n} submission{'s' if n != 1 else ''}, {ok} accepted",
+            }
+        )
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
 def heatmap_cells_html(weeks) -> str:
@@ -42,11 +48,24 @@ def heatmap_cells_html(weeks) -> str:
     took ~60 ms a page (bench/ui.py)."""
     cells = [day for week in weeks for day in week]
     pad = mark_safe('<span class="cell pad"></span>')  # a constant, nothing to escape
-    return format_html_join("", "{}", (
-        (format_html('<span class="cell l{}" data-day="{}" data-count="{}" title="{}"></span>',
-                     d["level"], d["iso"], d["submissions"], d["title"]) if d else pad,)
-        for d in cells
-    ))
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                format_html(
+                    '<span class="cell l{}" data-day="{}" data-count="{}" title="{}"></span>',
+                    d["level"],
+                    d["iso"],
+                    d["submissions"],
+                    d["title"],
+                )
+                if d
+                else pad,
+            )
+            for d in cells
+        ),
+    )
 
 
 def home(request):
@@ -68,8 +87,9 @@ def home(request):
             "active_days": sum(1 for d in activity if d["submissions"]),
             "year_submissions": sum(d["submissions"] for d in activity),
             "recent": submission_list(user=request.user)[:RECENT_SUBMISSIONS],
-            "difficulties": [(d.value, d.label, summary["solved"][d.value], summary["totals"][d.value])
-                             for d in Difficulty],
+            "difficulties": [
+                (d.value, d.label, summary["solved"][d.value], summary["totals"][d.value]) for d in Difficulty
+            ],
         }
     return render(request, "problems/home.html", context)
 
@@ -97,11 +117,19 @@ def problem_list(request):
         problem.status = selectors.problem_status(problem)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "problems/problem_list.html", {
-        "page": page, "filters": filters, "topics": selectors.topic_list(), "difficulties": Difficulty.choices,
-        "statuses": selectors.STATUSES, "query": query.urlencode(),
-        "filtered": any(filters.values()),
-    })
+    return render(
+        request,
+        "problems/problem_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "topics": selectors.topic_list(),
+            "difficulties": Difficulty.choices,
+            "statuses": selectors.STATUSES,
+            "query": query.urlencode(),
+            "filtered": any(filters.values()),
+        },
+    )
 
 
 def problem_detail(request, slug: str):
@@ -114,14 +142,18 @@ def problem_detail(request, slug: str):
         status = ("solved" if progress.solved else "attempted") if progress else None
     starters = selectors.starter_codes(problem=problem)
     params = [p["name"] for p in (problem.signature or {}).get("params", [])] if problem.kind == "function" else []
-    return render(request, "problems/problem_detail.html", {
-        "problem": problem,
-        "samples": selectors.sample_tests(problem=problem),
-        "signature_text": selectors.signature_text(problem=problem),
-        "starter": starters[language],
-        "starters": starters,
-        "language": language,
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
-        "status": status,
-        "custom_placeholder": ("{" + ", ".join(f'"{n}": …' for n in params) + "}") if params else "stdin…",
-    })
+    return render(
+        request,
+        "problems/problem_detail.html",
+        {
+            "problem": problem,
+            "samples": selectors.sample_tests(problem=problem),
+            "signature_text": selectors.signature_text(problem=problem),
+            "starter": starters[language],
+            "starters": starters,
+            "language": language,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "status": status,
+            "custom_placeholder": ("{" + ", ".join(f'"{n}": …' for n in params) + "}") if params else "stdin…",
+        },
+    )

@@ -7,8 +7,19 @@ from .models import CachedResult, Submission
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "problem", "language", "mode", "status", "verdict", "cache_hit", "executor",
-                    "runtime_ms", "created_at")
+    list_display = (
+        "id",
+        "user",
+        "problem",
+        "language",
+        "mode",
+        "status",
+        "verdict",
+        "cache_hit",
+        "executor",
+        "runtime_ms",
+        "created_at",
+    )
     list_filter = ("status", "verdict", "mode", "language", "cache_hit", "executor", "is_rejudge")
     search_fields = ("user__username", "problem__slug", "content_key")
     date_hierarchy = "created_at"

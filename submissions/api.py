@@ -29,7 +29,9 @@ def _hidden_out(hidden: dict | None) -> dict | None:
         return None
     first = hidden["first_failure"]
     return {
-        "total": hidden["total"], "passed": hidden["passed"], "failed": hidden["failed"],
+        "total": hidden["total"],
+        "passed": hidden["passed"],
+        "failed": hidden["failed"],
         "not_run": hidden["not_run"],
         "first_failure": None if first is None else {"verdict": first["verdict"], "time_ms": first["time_ms"]},
     }
@@ -62,18 +64,20 @@ def submission_out(sub: Submission, *, request, detail: bool) -> dict:
             failed_test = {"index": None, "sample": False, "verdict": hidden["first_failure"]["verdict"]}
         else:
             failed_test = None
-        data.update({
-            "code": sub.code,
-            "stdin": sub.stdin,
-            "executor": sub.executor,
-            "compile_output": shown["compile_output"],
-            "error_message": sub.error_message,
-            "tests": [_test_out(t) for t in shown["tests"]],
-            "hidden_tests": _hidden_out(hidden),
-            "tests_passed": shown["passed_count"],
-            "tests_total": shown["total"],
-            "failed_test": failed_test,
-        })
+        data.update(
+            {
+                "code": sub.code,
+                "stdin": sub.stdin,
+                "executor": sub.executor,
+                "compile_output": shown["compile_output"],
+                "error_message": sub.error_message,
+                "tests": [_test_out(t) for t in shown["tests"]],
+                "hidden_tests": _hidden_out(hidden),
+                "tests_passed": shown["passed_count"],
+                "tests_total": shown["total"],
+                "failed_test": failed_test,
+            }
+        )
         if shown["full"]:
             data["user"] = sub.user.get_username()
             data["internal_error"] = sub.internal_error
@@ -140,8 +144,9 @@ class SubmissionDetailSchema(SubmissionSchema):
     hidden_tests = HiddenTestsSchema(allow_null=True)
     tests_passed = serializers.IntegerField()
     tests_total = serializers.IntegerField()
-    failed_test = serializers.DictField(allow_null=True, help_text="{index, sample, verdict}; index is null "
-                                        "for a hidden test")
+    failed_test = serializers.DictField(
+        allow_null=True, help_text="{index, sample, verdict}; index is null for a hidden test"
+    )
 
 
 class SubmissionListCreateApi(APIView):

@@ -98,8 +98,12 @@ class BatchingJudge0Executor:
                 try:
                     self._lead_one_round(client)
                 finally:
-                    client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
-                                "end return 0", 1, _key(_LEADER), token)
+                    client.eval(
+                        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+                        1,
+                        _key(_LEADER),
+                        token,
+                    )
             missing = [i for i in ids if i not in results]
             for item_id, raw in zip(missing, client.mget([_key(_PREFIX + "result:" + i) for i in missing])):
                 if raw is not None:
@@ -176,8 +180,11 @@ class BatchingJudge0Executor:
             created_http = int(value.split("|")[1])
             poll_http = 1 if n == 0 else 0
             if result is None:
-                body = {"error": f"Judge0 does not know submission {value.split('|')[0]}", "retryable": False,
-                        "http": created_http + poll_http}
+                body = {
+                    "error": f"Judge0 does not know submission {value.split('|')[0]}",
+                    "retryable": False,
+                    "http": created_http + poll_http,
+                }
             elif result.finished:
                 body = {"result": asdict(result), "http": created_http + poll_http}
             else:

@@ -140,10 +140,20 @@ class TestResult:
 
     def to_json(self) -> dict:
         return {
-            "index": self.index, "sample": self.sample, "hidden": self.hidden, "custom": self.custom,
-            "passed": self.passed, "verdict": self.verdict, "time_ms": self.time_ms,
-            "memory_kb": self.memory_kb, "input": self.input, "expected": self.expected,
-            "actual": self.actual, "stdout": self.stdout, "stderr": self.stderr, "message": self.message,
+            "index": self.index,
+            "sample": self.sample,
+            "hidden": self.hidden,
+            "custom": self.custom,
+            "passed": self.passed,
+            "verdict": self.verdict,
+            "time_ms": self.time_ms,
+            "memory_kb": self.memory_kb,
+            "input": self.input,
+            "expected": self.expected,
+            "actual": self.actual,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "message": self.message,
         }
 
     @classmethod
@@ -152,11 +162,18 @@ class TestResult:
             raise InvalidResult("a test entry must be an object")
         try:
             test = cls(
-                index=data["index"], verdict=data["verdict"], hidden=data["hidden"], custom=data["custom"],
-                time_ms=data["time_ms"], memory_kb=data["memory_kb"],
-                input=_string_or_none(data["input"]), expected=_string_or_none(data["expected"]),
-                actual=_string_or_none(data["actual"]), stdout=_string(data["stdout"]),
-                stderr=_string(data["stderr"]), message=_string(data["message"]),
+                index=data["index"],
+                verdict=data["verdict"],
+                hidden=data["hidden"],
+                custom=data["custom"],
+                time_ms=data["time_ms"],
+                memory_kb=data["memory_kb"],
+                input=_string_or_none(data["input"]),
+                expected=_string_or_none(data["expected"]),
+                actual=_string_or_none(data["actual"]),
+                stdout=_string(data["stdout"]),
+                stderr=_string(data["stderr"]),
+                message=_string(data["message"]),
             )
         except KeyError as exc:
             raise InvalidResult(f"test entry misses {exc}") from exc
@@ -218,10 +235,16 @@ class JudgeResult:
 
     def to_json(self) -> dict:
         return {
-            "v": PAYLOAD_VERSION, "verdict": self.verdict, "tests": [t.to_json() for t in self.tests],
-            "compile_output": self.compile_output, "runtime_ms": self.runtime_ms, "memory_kb": self.memory_kb,
-            "executor": self.executor, "error_message": self.error_message,
-            "internal_error": self.internal_error, "trusted": self.trusted,
+            "v": PAYLOAD_VERSION,
+            "verdict": self.verdict,
+            "tests": [t.to_json() for t in self.tests],
+            "compile_output": self.compile_output,
+            "runtime_ms": self.runtime_ms,
+            "memory_kb": self.memory_kb,
+            "executor": self.executor,
+            "error_message": self.error_message,
+            "internal_error": self.internal_error,
+            "trusted": self.trusted,
         }
 
     @classmethod
@@ -234,9 +257,12 @@ class JudgeResult:
             raise InvalidResult("tests must be a list")
         try:
             result = cls(
-                verdict=data["verdict"], tests=tuple(TestResult.from_json(t) for t in tests),
-                compile_output=_string(data["compile_output"]), executor=_string(data["executor"]),
-                error_message=_string(data["error_message"]), internal_error=_string(data["internal_error"]),
+                verdict=data["verdict"],
+                tests=tuple(TestResult.from_json(t) for t in tests),
+                compile_output=_string(data["compile_output"]),
+                executor=_string(data["executor"]),
+                error_message=_string(data["error_message"]),
+                internal_error=_string(data["internal_error"]),
                 trusted=data["trusted"],
             )
         except KeyError as exc:
@@ -246,8 +272,9 @@ class JudgeResult:
         return result
 
     @classmethod
-    def system_error(cls, message: str = SYSTEM_ERROR_MESSAGE, *, internal: str = "",
-                     executor: str = "") -> JudgeResult:
+    def system_error(
+        cls, message: str = SYSTEM_ERROR_MESSAGE, *, internal: str = "", executor: str = ""
+    ) -> JudgeResult:
         return cls(verdict=Verdict.SYSTEM_ERROR, error_message=message, internal_error=internal, executor=executor)
 
     @classmethod
@@ -268,8 +295,11 @@ class JudgeResult:
             verdict = first_failure(tests) or Verdict.ACCEPTED
         system_error = verdict == Verdict.SYSTEM_ERROR
         return cls(
-            verdict=verdict, tests=tuple(tests), compile_output=excerpt(report.compile_output),
-            executor=executor or report.backend, error_message=SYSTEM_ERROR_MESSAGE if system_error else "",
+            verdict=verdict,
+            tests=tuple(tests),
+            compile_output=excerpt(report.compile_output),
+            executor=executor or report.backend,
+            error_message=SYSTEM_ERROR_MESSAGE if system_error else "",
             internal_error=excerpt(report.message) if system_error else "",
             # The harness marks a report cacheable only when its verdict came from a supervisor
             # results block (or a compiler), never from the host guessing after an interrupted run.
@@ -283,11 +313,18 @@ def test_from_outcome(outcome, spec) -> TestResult:
     hidden, input and expected)."""
     hidden = not spec.is_sample
     return TestResult(
-        index=outcome.index, verdict=outcome.verdict, hidden=hidden, custom=spec.expected is None,
-        time_ms=outcome.time_ms, memory_kb=outcome.memory_kb,
-        input=None if hidden else spec.input, expected=None if hidden else spec.expected,
+        index=outcome.index,
+        verdict=outcome.verdict,
+        hidden=hidden,
+        custom=spec.expected is None,
+        time_ms=outcome.time_ms,
+        memory_kb=outcome.memory_kb,
+        input=None if hidden else spec.input,
+        expected=None if hidden else spec.expected,
         actual=None if outcome.actual is None else excerpt(outcome.actual),
-        stdout=excerpt(outcome.stdout), stderr=excerpt(outcome.stderr), message=excerpt(outcome.message),
+        stdout=excerpt(outcome.stdout),
+        stderr=excerpt(outcome.stderr),
+        message=excerpt(outcome.message),
     )
 
 

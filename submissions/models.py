@@ -119,8 +119,9 @@ class CachedResult(models.Model):
     hits = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     last_hit_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(default=default_result_expiry, db_index=True,
-                                      help_text="Not served after this; purged by purge_result_cache")
+    expires_at = models.DateTimeField(
+        default=default_result_expiry, db_index=True, help_text="Not served after this; purged by purge_result_cache"
+    )
 
     objects = CachedResultQuerySet.as_manager()
 

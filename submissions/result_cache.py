@@ -35,10 +35,17 @@ _PREFIX = "submissions:result:"
 # only), so no entry stored under older rules can match a new key.
 KEY_VERSION = 2
 # Verdicts a program earns. Anything else (system_error, empty, unknown) is never cached.
-_CACHEABLE_VERDICTS = frozenset({
-    Verdict.ACCEPTED, Verdict.WRONG_ANSWER, Verdict.COMPILE_ERROR, Verdict.RUNTIME_ERROR,
-    Verdict.TIME_LIMIT_EXCEEDED, Verdict.MEMORY_LIMIT_EXCEEDED, Verdict.OUTPUT_LIMIT_EXCEEDED,
-})
+_CACHEABLE_VERDICTS = frozenset(
+    {
+        Verdict.ACCEPTED,
+        Verdict.WRONG_ANSWER,
+        Verdict.COMPILE_ERROR,
+        Verdict.RUNTIME_ERROR,
+        Verdict.TIME_LIMIT_EXCEEDED,
+        Verdict.MEMORY_LIMIT_EXCEEDED,
+        Verdict.OUTPUT_LIMIT_EXCEEDED,
+    }
+)
 
 
 def tests_digest(job: Job) -> str:
@@ -76,9 +83,7 @@ def is_cacheable(payload) -> bool:
     not wall time, so a loaded machine does not turn a fast program into a TLE.
     system_error (ours, not the program's) never is."""
     return (
-        isinstance(payload, dict)
-        and payload.get("trusted") is True
-        and payload.get("verdict") in _CACHEABLE_VERDICTS
+        isinstance(payload, dict) and payload.get("trusted") is True and payload.get("verdict") in _CACHEABLE_VERDICTS
     )
 
 
@@ -124,8 +129,13 @@ def put(key: str, *, problem, language: str, payload: dict, executions: int) -> 
         with transaction.atomic():
             CachedResult.objects.update_or_create(
                 key=key,
-                defaults={"problem": problem, "language": language, "payload": payload, "executions": executions,
-                          "expires_at": expires_at},
+                defaults={
+                    "problem": problem,
+                    "language": language,
+                    "payload": payload,
+                    "executions": executions,
+                    "expires_at": expires_at,
+                },
             )
     except IntegrityError:  # a concurrent writer stored the same key; same content
         pass

@@ -24,8 +24,21 @@ from .models import Mode, Status, Submission
 
 VERDICT_LABELS = {**dict(Verdict.CHOICES), "not_run": "Not run"}
 # Fields of a sample/custom test a student may read.
-VISIBLE_FIELDS = ("index", "sample", "custom", "passed", "verdict", "time_ms", "memory_kb", "input", "expected",
-                  "actual", "stdout", "stderr", "message")
+VISIBLE_FIELDS = (
+    "index",
+    "sample",
+    "custom",
+    "passed",
+    "verdict",
+    "time_ms",
+    "memory_kb",
+    "input",
+    "expected",
+    "actual",
+    "stdout",
+    "stderr",
+    "message",
+)
 
 
 def published_problem(*, slug: str) -> Problem | None:
@@ -84,8 +97,11 @@ def _hidden_summary(hidden: list[dict]) -> dict | None:
         "passed": sum(1 for t in hidden if t.get("passed")),
         "failed": len(failed),
         "not_run": sum(1 for t in hidden if t.get("verdict") == "not_run"),
-        "first_failure": None if first is None else {
-            "verdict": first.get("verdict"), "verdict_label": VERDICT_LABELS.get(first.get("verdict") or "", ""),
+        "first_failure": None
+        if first is None
+        else {
+            "verdict": first.get("verdict"),
+            "verdict_label": VERDICT_LABELS.get(first.get("verdict") or "", ""),
             "time_ms": first.get("time_ms"),
         },
     }

@@ -36,8 +36,17 @@ from .models import Language, Mode, Status, Submission
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "SYSTEM_ERROR_MESSAGE", "SubmissionRejected", "SubmissionThrottled", "UserAtCapacity", "create_submission",
-    "fail_submission", "judge", "judge_submission", "rejudge", "requeue_stuck_submissions", "submit_code",
+    "SYSTEM_ERROR_MESSAGE",
+    "SubmissionRejected",
+    "SubmissionThrottled",
+    "UserAtCapacity",
+    "create_submission",
+    "fail_submission",
+    "judge",
+    "judge_submission",
+    "rejudge",
+    "requeue_stuck_submissions",
+    "submit_code",
 ]
 
 # Executor name -> ledger provider.
@@ -95,8 +104,9 @@ class SubmissionRateLimit(SimpleRateThrottle):
         return None
 
 
-def create_submission(*, user, problem_slug: str, language: str, code: str, mode: str,
-                      stdin: str | None = None) -> Submission:
+def create_submission(
+    *, user, problem_slug: str, language: str, code: str, mode: str, stdin: str | None = None
+) -> Submission:
     """What the REST API and the workspace form both call: the per-user throttle, then
     submit_code. Raises SubmissionThrottled (429) or SubmissionRejected (400)."""
     wait = SubmissionRateLimit(mode if mode in Mode.values else Mode.SUBMIT).wait_for(user)
@@ -213,8 +223,11 @@ def enqueue_judging(*, submission_id: int) -> bool:
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         )
     except Exception as exc:  # kombu/redis raise many types for "broker down"
-        logger.warning("submission %s not enqueued (broker unavailable: %s); the sweep will retry",
-                       submission_id, type(exc).__name__)
+        logger.warning(
+            "submission %s not enqueued (broker unavailable: %s); the sweep will retry",
+            submission_id,
+            type(exc).__name__,
+        )
         return False
     Submission.objects.filter(pk=submission_id).update(enqueued_at=timezone.now())
     return True
@@ -272,8 +285,7 @@ def build_job(submission: Submission) -> Job:
         if submission.mode == Mode.RUN:
             cases = cases.filter(is_sample=True)
         specs = tuple(
-            TestSpec(index=i, input=c.input, expected=c.expected_output, comparison=c.comparison,
-                     is_sample=c.is_sample)
+            TestSpec(index=i, input=c.input, expected=c.expected_output, comparison=c.comparison, is_sample=c.is_sample)
             for i, c in enumerate(cases)
         )
     return Job(
@@ -310,10 +322,12 @@ def judge(*, submission_id: int, executor=None, execute: bool = True) -> Submiss
         if not job.tests:
             if not execute:
                 return None
-            return _finish(submission, JudgeResult.system_error("This problem has no tests to run yet."),
-                           cache_hit=False)
-        key = result_cache.content_key(problem=submission.problem, job=job, mode=submission.mode,
-                                       stdin=submission.stdin)
+            return _finish(
+                submission, JudgeResult.system_error("This problem has no tests to run yet."), cache_hit=False
+            )
+        key = result_cache.content_key(
+            problem=submission.problem, job=job, mode=submission.mode, stdin=submission.stdin
+        )
         submission.content_key = key  # stored with the verdict
         if not submission.is_rejudge:
             cached = _cached(key)
@@ -370,8 +384,13 @@ def _parsed(payload, key: str, where: str) -> JudgeResult | None:
 
 
 def _store(key: str, submission: Submission, result: JudgeResult) -> None:
-    result_cache.put(key, problem=submission.problem, language=submission.language, payload=result.to_json(),
-                     executions=result.executions)
+    result_cache.put(
+        key,
+        problem=submission.problem,
+        language=submission.language,
+        payload=result.to_json(),
+        executions=result.executions,
+    )
 
 
 def _judge_shared(submission: Submission, job: Job, key: str, executor, started: float) -> Submission:
@@ -508,8 +527,13 @@ def _execute(submission: Submission, job: Job, executor=None) -> JudgeResult:
         retryable = isinstance(exc, RetryableExecutorError)
         if not retryable:
             logger.exception("executor failed on submission %s", submission.pk)
-        record_call(**common, status=CallStatus.ERROR, error=str(exc), usage=_spent(exc),
-                    latency_ms=getattr(exc, "latency_ms", None) or int((time.monotonic() - started) * 1000))
+        record_call(
+            **common,
+            status=CallStatus.ERROR,
+            error=str(exc),
+            usage=_spent(exc),
+            latency_ms=getattr(exc, "latency_ms", None) or int((time.monotonic() - started) * 1000),
+        )
         if retryable:
             Submission.objects.filter(pk=submission.pk).update(status=Status.QUEUED)
             raise
@@ -533,9 +557,13 @@ def _result_of(report: ExecutionReport, job: Job, executor_name: str, submission
         return JudgeResult.from_report(report, job, executor=executor_name)
     except InvalidResult as exc:
         logger.error("submission %s: executor report rejected: %s", submission_id, exc)
-        return JudgeResult(verdict=Verdict.SYSTEM_ERROR, error_message=SYSTEM_ERROR_MESSAGE,
-                           internal_error=f"executor report rejected: {exc}", executor=executor_name,
-                           executions=report.executions if isinstance(report.executions, int) else 0)
+        return JudgeResult(
+            verdict=Verdict.SYSTEM_ERROR,
+            error_message=SYSTEM_ERROR_MESSAGE,
+            internal_error=f"executor report rejected: {exc}",
+            executor=executor_name,
+            executions=report.executions if isinstance(report.executions, int) else 0,
+        )
 
 
 def _spent(exc: Exception) -> Usage:
@@ -551,8 +579,9 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _finish(submission: Submission, result: JudgeResult, *, cache_hit: bool, bookkeeping=None,
-            relaxed: bool = False) -> Submission:
+def _finish(
+    submission: Submission, result: JudgeResult, *, cache_hit: bool, bookkeeping=None, relaxed: bool = False
+) -> Submission:
     """Store the verdict and count progress, exactly once per submission. If the database
     refuses the row anyway (JudgeResult makes every string storable; this is the last line
     of defence), the submission ends as system_error instead of staying running for the
@@ -563,21 +592,22 @@ def _finish(submission: Submission, result: JudgeResult, *, cache_hit: bool, boo
         if result.is_system_error and not result.tests:
             raise
         logger.exception("submission %s: the database refused its result", submission.pk)
-        failed = JudgeResult.system_error(internal=f"result not storable: {exc.__class__.__name__}: {exc}"[:2000],
-                                          executor=result.executor)
+        failed = JudgeResult.system_error(
+            internal=f"result not storable: {exc.__class__.__name__}: {exc}"[:2000], executor=result.executor
+        )
         return _write_verdict(submission, failed, cache_hit=False)
 
 
-def _write_verdict(submission: Submission, result: JudgeResult, *, cache_hit: bool, bookkeeping=None,
-                   relaxed: bool = False) -> Submission:
+def _write_verdict(
+    submission: Submission, result: JudgeResult, *, cache_hit: bool, bookkeeping=None, relaxed: bool = False
+) -> Submission:
     """One transaction; locks only the submission row (not the joined problem and user)."""
     from problems import services as problem_services
 
     with transaction.atomic():
         if relaxed:
             _relaxed_commit()
-        sub = (Submission.objects.select_for_update(of=("self",)).select_related("problem", "user")
-               .get(pk=submission.pk))
+        sub = Submission.objects.select_for_update(of=("self",)).select_related("problem", "user").get(pk=submission.pk)
         if sub.status == Status.FINISHED:
             return sub
         if bookkeeping:
@@ -622,11 +652,15 @@ def requeue_stuck_submissions(*, now=None) -> dict:
     """The beat sweep: enqueue what the broker never got, re-queue what is stuck, and end
     as system_error what has been swept too often. Returns counts per action."""
     now = now or timezone.now()
-    unsent = Q(status=Status.QUEUED, enqueued_at__isnull=True,
-               created_at__lt=now - timedelta(seconds=settings.SUBMISSION_UNSENT_GRACE))
+    unsent = Q(
+        status=Status.QUEUED,
+        enqueued_at__isnull=True,
+        created_at__lt=now - timedelta(seconds=settings.SUBMISSION_UNSENT_GRACE),
+    )
     stale_queued = Q(status=Status.QUEUED, enqueued_at__lt=now - timedelta(seconds=settings.SUBMISSION_QUEUED_DEADLINE))
-    stale_running = Q(status=Status.RUNNING,
-                      started_at__lt=now - timedelta(seconds=settings.SUBMISSION_RUNNING_DEADLINE))
+    stale_running = Q(
+        status=Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.SUBMISSION_RUNNING_DEADLINE)
+    )
     counts = {"enqueued": 0, "failed": 0, "broker_down": 0}
     for sub in Submission.objects.filter(unsent | stale_queued | stale_running).only("id", "sweeps", "status")[:500]:
         if sub.sweeps >= settings.SUBMISSION_MAX_SWEEPS:

@@ -20,8 +20,9 @@ def _retry_later(task, exc: Exception, submission_id: int, *, why: str, waits: i
     """The Retry to raise: backoff by failed attempt (waits for a user slot not counted),
     on the queue the task came from."""
     countdown = retry_countdown(task.request.retries - waits)
-    logger.log(level, "submission %s: %s; retry %s in %.1fs", submission_id, why, task.request.retries - waits + 1,
-               countdown)
+    logger.log(
+        level, "submission %s: %s; retry %s in %.1fs", submission_id, why, task.request.retries - waits + 1, countdown
+    )
     return task.retry(exc=exc, countdown=countdown, queue=_queue(task), kwargs={"waits": waits})
 
 
@@ -29,8 +30,9 @@ def _queue(task):
     return (task.request.delivery_info or {}).get("routing_key") or None
 
 
-@shared_task(bind=True, name="submissions.judge_submission", acks_late=True, reject_on_worker_lost=True,
-             max_retries=None)
+@shared_task(
+    bind=True, name="submissions.judge_submission", acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
 def judge_submission(self, submission_id: int, waits: int = 0) -> str:
     """Judge a submission. Redelivery-safe: the service judges each submission once.
     `waits` counts the retries spent waiting for one of the user's execution slots (they
@@ -40,8 +42,9 @@ def judge_submission(self, submission_id: int, waits: int = 0) -> str:
     except services.UserAtCapacity as exc:
         # Not holding the worker: other students' tasks run meanwhile.
         logger.info("submission %s waits for one of its user's execution slots", submission_id)
-        raise self.retry(exc=exc, countdown=settings.SUBMISSION_USER_RETRY_SECONDS, queue=_queue(self),
-                          kwargs={"waits": waits + 1}) from exc
+        raise self.retry(
+            exc=exc, countdown=settings.SUBMISSION_USER_RETRY_SECONDS, queue=_queue(self), kwargs={"waits": waits + 1}
+        ) from exc
     except RetryableExecutorError as exc:
         if self.request.retries - waits >= settings.SUBMISSION_MAX_RETRIES:
             services.fail_submission(submission_id=submission_id, reason=f"executor unavailable: {exc}")
@@ -53,8 +56,14 @@ def judge_submission(self, submission_id: int, waits: int = 0) -> str:
         connection.close()
         if self.request.retries - waits >= settings.SUBMISSION_MAX_RETRIES:
             raise
-        raise _retry_later(self, exc, submission_id, why=f"database error ({exc.__class__.__name__})",
-                           waits=waits, level=logging.WARNING) from exc
+        raise _retry_later(
+            self,
+            exc,
+            submission_id,
+            why=f"database error ({exc.__class__.__name__})",
+            waits=waits,
+            level=logging.WARNING,
+        ) from exc
     if result is None:
         return "skipped"
     return result.verdict

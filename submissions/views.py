@@ -61,11 +61,14 @@ def create(request):
         )
     except services.SubmissionRejected as exc:
         return JsonResponse({"errors": exc.message_dict}, status=400)
-    return JsonResponse({
-        "id": submission.pk,
-        "result_url": reverse("submissions:result", args=[submission.pk]),
-        "detail_url": reverse("submissions:detail", args=[submission.pk]),
-    }, status=201)
+    return JsonResponse(
+        {
+            "id": submission.pk,
+            "result_url": reverse("submissions:result", args=[submission.pk]),
+            "detail_url": reverse("submissions:detail", args=[submission.pk]),
+        },
+        status=201,
+    )
 
 
 @login_required
@@ -74,13 +77,15 @@ def result(request, submission_id: int):
     submission = _own_submission(request, submission_id)
     context = result_context(submission, viewer=request.user)
     html = render_to_string("submissions/_result.html", context, request=request)
-    return JsonResponse({
-        "id": submission.pk,
-        "status": submission.status,
-        "verdict": submission.verdict or None,
-        "finished": context["finished"],
-        "html": html,
-    })
+    return JsonResponse(
+        {
+            "id": submission.pk,
+            "status": submission.status,
+            "verdict": submission.verdict or None,
+            "finished": context["finished"],
+            "html": html,
+        }
+    )
 
 
 @login_required

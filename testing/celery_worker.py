@@ -32,8 +32,16 @@ def database_url(settings_dict: dict) -> str:
 
 
 class CeleryWorker:
-    def __init__(self, *, database_url: str, redis_url: str, broker_url: str, env: dict | None = None,
-                 concurrency: int = 4, queues: str = QUEUES):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        broker_url: str,
+        env: dict | None = None,
+        concurrency: int = 4,
+        queues: str = QUEUES,
+    ):
         self.base_env = {
             "DJANGO_SETTINGS_MODULE": "codementor.settings_test",
             "TEST_DATABASE_URL": database_url,
@@ -59,10 +67,31 @@ class CeleryWorker:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "codementor", "worker", "-P", "threads",
-             "-c", str(self.concurrency), "-Q", self.queues, "-n", f"test-{os.getpid()}-{time.time_ns()}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-            cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "codementor",
+                "worker",
+                "-P",
+                "threads",
+                "-c",
+                str(self.concurrency),
+                "-Q",
+                self.queues,
+                "-n",
+                f"test-{os.getpid()}-{time.time_ns()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -76,8 +76,16 @@ def tools_tokens(tools) -> int:
 
 
 class GeminiStandIn:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, min_cache_tokens: int = DEFAULT_MIN_CACHE_TOKENS,
-                 output_tokens: int | None = None, thinking_tokens: int = 0, latency: float = 0.0):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        min_cache_tokens: int = DEFAULT_MIN_CACHE_TOKENS,
+        output_tokens: int | None = None,
+        thinking_tokens: int = 0,
+        latency: float = 0.0,
+    ):
         self.host, self.port = host, port
         self.min_cache_tokens = min_cache_tokens
         self.output_tokens = output_tokens  # fixed candidatesTokenCount for text answers (bench realism)
@@ -157,7 +165,9 @@ class GeminiStandIn:
 
     def _cache_json(self, cache: dict) -> dict:
         return {
-            "name": cache["name"], "model": cache["model"], "displayName": cache.get("displayName", ""),
+            "name": cache["name"],
+            "model": cache["model"],
+            "displayName": cache.get("displayName", ""),
             "createTime": cache["create"].isoformat().replace("+00:00", "Z"),
             "updateTime": cache["update"].isoformat().replace("+00:00", "Z"),
             "expireTime": cache["expire"].isoformat().replace("+00:00", "Z"),
@@ -180,7 +190,7 @@ class GeminiStandIn:
             return 404, _error(404, "NOT_FOUND", f"unknown path {path}")
         rest = match.group("rest")
         if rest.startswith("models/") and ":" in rest:
-            model, op = rest[len("models/"):].split(":", 1)
+            model, op = rest[len("models/") :].split(":", 1)
             if op == "generateContent":
                 return self._generate(model, body)
             if op == "countTokens":
@@ -225,14 +235,24 @@ class GeminiStandIn:
         with self._lock:
             self.requests.append({"op": "cache.create", "model": model, "body": body, "tokens": tokens})
             if tokens < self.min_cache_tokens:
-                return 400, _error(400, "INVALID_ARGUMENT", f"The cached content is of {tokens} tokens. The minimum "
-                                                            f"token count to start caching is {self.min_cache_tokens}.")
+                return 400, _error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    f"The cached content is of {tokens} tokens. The minimum "
+                    f"token count to start caching is {self.min_cache_tokens}.",
+                )
             now = datetime.now(UTC)
             name = f"cachedContents/{uuid.uuid4().hex[:12]}"
             self.caches[name] = {
-                "name": name, "model": f"models/{model}", "displayName": _get(body, "displayName", "display_name", ""),
-                "create": now, "update": now, "expire": now + (self._ttl(body) or timedelta(hours=1)),
-                "tokens": tokens, "system": system, "tools": tools,
+                "name": name,
+                "model": f"models/{model}",
+                "displayName": _get(body, "displayName", "display_name", ""),
+                "create": now,
+                "update": now,
+                "expire": now + (self._ttl(body) or timedelta(hours=1)),
+                "tokens": tokens,
+                "system": system,
+                "tools": tools,
                 "toolConfig": _get(body, "toolConfig", "tool_config"),
             }
             return 200, self._cache_json(self.caches[name])
@@ -260,8 +280,12 @@ class GeminiStandIn:
         cache = None
         if cached_name:
             if system or tools or tool_config:
-                return 400, _error(400, "INVALID_ARGUMENT", "Tool config, tools and system instruction should not "
-                                                            "be set in the request when using cached content.")
+                return 400, _error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Tool config, tools and system instruction should not "
+                    "be set in the request when using cached content.",
+                )
             with self._lock:
                 cache = self._live_cache(cached_name)
             if cache is None:
@@ -290,8 +314,12 @@ class GeminiStandIn:
             for call in step["calls"]:
                 with self._lock:
                     call_id = self._next_id("call")
-                parts.append({"functionCall": {"id": call_id, "name": call["name"], "args": call.get("args", {})},
-                              "thoughtSignature": "c2lnbmF0dXJl"})
+                parts.append(
+                    {
+                        "functionCall": {"id": call_id, "name": call["name"], "args": call.get("args", {})},
+                        "thoughtSignature": "c2lnbmF0dXJl",
+                    }
+                )
             out = sum(_part_tokens(p) for p in parts)
         else:
             text = step.get("text", "")
@@ -305,7 +333,9 @@ class GeminiStandIn:
         entry["status"], entry["usage"], entry["parts"] = 200, usage, parts
         return 200, {
             "candidates": [{"index": 0, "finishReason": "STOP", "content": {"role": "model", "parts": parts}}],
-            "usageMetadata": usage, "modelVersion": model, "responseId": response_id,
+            "usageMetadata": usage,
+            "modelVersion": model,
+            "responseId": response_id,
         }
 
     @staticmethod
@@ -325,8 +355,9 @@ class GeminiStandIn:
         texts = [p.get("text", "") for p in last.get("parts") or [] if isinstance(p, dict) and p.get("text")]
         question = (texts[-1] if texts else "").lower()
         wanted = None
-        if "analyze_code_submission" in names and ("```" in question or "my code" in question
-                                                   or "review" in question or "def " in question):
+        if "analyze_code_submission" in names and (
+            "```" in question or "my code" in question or "review" in question or "def " in question
+        ):
             wanted = "analyze_code_submission"
         elif "get_recommended_problem" in names and ("next" in question or "recommend" in question):
             wanted = "get_recommended_problem"

@@ -57,10 +57,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 STATUSES = {
-    1: "In Queue", 2: "Processing", 3: "Accepted", 4: "Wrong Answer", 5: "Time Limit Exceeded",
-    6: "Compilation Error", 7: "Runtime Error (SIGSEGV)", 8: "Runtime Error (SIGXFSZ)",
-    9: "Runtime Error (SIGFPE)", 10: "Runtime Error (SIGABRT)", 11: "Runtime Error (NZEC)",
-    12: "Runtime Error (Other)", 13: "Internal Error", 14: "Exec Format Error",
+    1: "In Queue",
+    2: "Processing",
+    3: "Accepted",
+    4: "Wrong Answer",
+    5: "Time Limit Exceeded",
+    6: "Compilation Error",
+    7: "Runtime Error (SIGSEGV)",
+    8: "Runtime Error (SIGXFSZ)",
+    9: "Runtime Error (SIGFPE)",
+    10: "Runtime Error (SIGABRT)",
+    11: "Runtime Error (NZEC)",
+    12: "Runtime Error (Other)",
+    13: "Internal Error",
+    14: "Exec Format Error",
 }
 LANGUAGES = {
     71: ("Python (3.8.1)", "python"),
@@ -73,12 +83,41 @@ LANGUAGES = {
 MULTI_FILE = 89
 DEFAULT_FIELDS = ("token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status")
 ALL_FIELDS = (
-    "source_code", "language_id", "stdin", "expected_output", "stdout", "status_id", "created_at", "finished_at",
-    "time", "memory", "stderr", "token", "number_of_runs", "cpu_time_limit", "cpu_extra_time", "wall_time_limit",
-    "memory_limit", "stack_limit", "max_processes_and_or_threads", "enable_per_process_and_thread_time_limit",
-    "enable_per_process_and_thread_memory_limit", "max_file_size", "compile_output", "exit_code", "exit_signal",
-    "message", "wall_time", "compiler_options", "command_line_arguments", "redirect_stderr_to_stdout",
-    "callback_url", "additional_files", "enable_network", "status", "language",
+    "source_code",
+    "language_id",
+    "stdin",
+    "expected_output",
+    "stdout",
+    "status_id",
+    "created_at",
+    "finished_at",
+    "time",
+    "memory",
+    "stderr",
+    "token",
+    "number_of_runs",
+    "cpu_time_limit",
+    "cpu_extra_time",
+    "wall_time_limit",
+    "memory_limit",
+    "stack_limit",
+    "max_processes_and_or_threads",
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "max_file_size",
+    "compile_output",
+    "exit_code",
+    "exit_signal",
+    "message",
+    "wall_time",
+    "compiler_options",
+    "command_line_arguments",
+    "redirect_stderr_to_stdout",
+    "callback_url",
+    "additional_files",
+    "enable_network",
+    "status",
+    "language",
 )
 BASE64_FIELDS = ("source_code", "stdin", "expected_output", "stdout", "stderr", "compile_output", "message")
 
@@ -86,25 +125,51 @@ BASE64_FIELDS = ("source_code", "stdin", "expected_output", "stdout", "stderr", 
 def default_config() -> dict:
     """config_info of a default v1.13.1 install (app/helpers/config.rb)."""
     return {
-        "maintenance_mode": False, "enable_wait_result": True, "enable_compiler_options": True,
-        "allowed_languages_for_compile_options": [], "enable_command_line_arguments": True,
-        "enable_submission_delete": False, "enable_callbacks": True, "callbacks_max_tries": 3,
-        "callbacks_timeout": 5.0, "enable_additional_files": True, "max_queue_size": 100,
-        "cpu_time_limit": 5.0, "max_cpu_time_limit": 15.0, "cpu_extra_time": 1.0, "max_cpu_extra_time": 5.0,
-        "wall_time_limit": 10.0, "max_wall_time_limit": 20.0, "memory_limit": 128000, "max_memory_limit": 512000,
-        "stack_limit": 64000, "max_stack_limit": 128000, "max_processes_and_or_threads": 60,
-        "max_max_processes_and_or_threads": 120, "enable_per_process_and_thread_time_limit": False,
-        "allow_enable_per_process_and_thread_time_limit": True, "enable_per_process_and_thread_memory_limit": False,
-        "allow_enable_per_process_and_thread_memory_limit": True, "max_file_size": 1024, "max_max_file_size": 4096,
-        "number_of_runs": 1, "max_number_of_runs": 20, "redirect_stderr_to_stdout": False, "max_extract_size": 10240,
-        "enable_batched_submissions": True, "max_submission_batch_size": 20, "submission_cache_duration": 1.0,
-        "use_docs_as_homepage": False, "allow_enable_network": True, "enable_network": False,
+        "maintenance_mode": False,
+        "enable_wait_result": True,
+        "enable_compiler_options": True,
+        "allowed_languages_for_compile_options": [],
+        "enable_command_line_arguments": True,
+        "enable_submission_delete": False,
+        "enable_callbacks": True,
+        "callbacks_max_tries": 3,
+        "callbacks_timeout": 5.0,
+        "enable_additional_files": True,
+        "max_queue_size": 100,
+        "cpu_time_limit": 5.0,
+        "max_cpu_time_limit": 15.0,
+        "cpu_extra_time": 1.0,
+        "max_cpu_extra_time": 5.0,
+        "wall_time_limit": 10.0,
+        "max_wall_time_limit": 20.0,
+        "memory_limit": 128000,
+        "max_memory_limit": 512000,
+        "stack_limit": 64000,
+        "max_stack_limit": 128000,
+        "max_processes_and_or_threads": 60,
+        "max_max_processes_and_or_threads": 120,
+        "enable_per_process_and_thread_time_limit": False,
+        "allow_enable_per_process_and_thread_time_limit": True,
+        "enable_per_process_and_thread_memory_limit": False,
+        "allow_enable_per_process_and_thread_memory_limit": True,
+        "max_file_size": 1024,
+        "max_max_file_size": 4096,
+        "number_of_runs": 1,
+        "max_number_of_runs": 20,
+        "redirect_stderr_to_stdout": False,
+        "max_extract_size": 10240,
+        "enable_batched_submissions": True,
+        "max_submission_batch_size": 20,
+        "submission_cache_duration": 1.0,
+        "use_docs_as_homepage": False,
+        "allow_enable_network": True,
+        "enable_network": False,
     }
 
 
 def _ruby_encode64(data: bytes) -> str:
     text = base64.b64encode(data).decode("ascii")
-    return "".join(text[i:i + 60] + "\n" for i in range(0, len(text), 60))
+    return "".join(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
 
 
 def judge0_strip(text: str | None) -> str | None:
@@ -151,8 +216,13 @@ class RunSpec:
     max_max_file_size_kb: int = 4096
 
 
-SOURCE_FILES = {"python": "script.py", "javascript": "script.js", "cpp": "main.cpp", "java": "Main.java",
-                "bash": "script.sh"}
+SOURCE_FILES = {
+    "python": "script.py",
+    "javascript": "script.js",
+    "cpp": "main.cpp",
+    "java": "Main.java",
+    "bash": "script.sh",
+}
 
 
 class SubprocessRunner:
@@ -181,8 +251,15 @@ class SubprocessRunner:
             else:
                 compile_output = b""
             mem = spec.memory_limit_kb if spec.language in ("python", "cpp") else None
-            res = self._exec(run_cmd, work, spec.stdin, cpu=spec.cpu_time_limit, wall=spec.wall_time_limit,
-                             mem_kb=mem, out_kb=spec.max_file_size_kb)
+            res = self._exec(
+                run_cmd,
+                work,
+                spec.stdin,
+                cpu=spec.cpu_time_limit,
+                wall=spec.wall_time_limit,
+                mem_kb=mem,
+                out_kb=spec.max_file_size_kb,
+            )
             res.compile_output = compile_output
             return res
         finally:
@@ -199,8 +276,14 @@ class SubprocessRunner:
             exe = os.path.join(work, "a.out")
             return ["g++", "-std=c++17", "-O2", "-o", exe, path], [exe]
         if spec.language == "java":
-            return ["javac", "-d", work, path], ["java", f"-Xmx{max(spec.memory_limit_kb // 1024 - 64, 64)}m",
-                                                 "-XX:+UseSerialGC", "-cp", work, "Main"]
+            return ["javac", "-d", work, path], [
+                "java",
+                f"-Xmx{max(spec.memory_limit_kb // 1024 - 64, 64)}m",
+                "-XX:+UseSerialGC",
+                "-cp",
+                work,
+                "Main",
+            ]
         return None, ["bash", path]
 
     @staticmethod
@@ -215,8 +298,15 @@ class SubprocessRunner:
                 resource.setrlimit(resource.RLIMIT_AS, (mem_kb * 1024 + 64 * 1024 * 1024,) * 2)
 
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=limits, env={"PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8"})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=limits,
+            env={"PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8"},
+        )
         chunks = {"out": bytearray(), "err": bytearray()}
         flags = {"exceeded": False, "timed_out": False}
 
@@ -244,9 +334,11 @@ class SubprocessRunner:
             except (BrokenPipeError, OSError):
                 pass
 
-        threads = [threading.Thread(target=pump, args=(proc.stdout, "out"), daemon=True),
-                   threading.Thread(target=pump, args=(proc.stderr, "err"), daemon=True),
-                   threading.Thread(target=feed, daemon=True)]
+        threads = [
+            threading.Thread(target=pump, args=(proc.stdout, "out"), daemon=True),
+            threading.Thread(target=pump, args=(proc.stderr, "err"), daemon=True),
+            threading.Thread(target=feed, daemon=True),
+        ]
         for t in threads:
             t.start()
 
@@ -267,9 +359,15 @@ class SubprocessRunner:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         timed_out = flags["timed_out"] or sig == signal.SIGXCPU or cpu_used > cpu + 0.05
         return RunResult(
-            stdout=bytes(chunks["out"]), stderr=bytes(chunks["err"]), exit_code=code, exit_signal=sig,
-            timed_out=timed_out and not flags["exceeded"], output_exceeded=flags["exceeded"],
-            time_s=cpu_used, wall_s=wall_s, memory_kb=int(usage.ru_maxrss),
+            stdout=bytes(chunks["out"]),
+            stderr=bytes(chunks["err"]),
+            exit_code=code,
+            exit_signal=sig,
+            timed_out=timed_out and not flags["exceeded"],
+            output_exceeded=flags["exceeded"],
+            time_s=cpu_used,
+            wall_s=wall_s,
+            memory_kb=int(usage.ru_maxrss),
         )
 
 
@@ -298,8 +396,15 @@ class SandboxRunner:
             command = compile_command(spec.language, filename) if spec.language != "bash" else None
             if command:
                 # Judge0 compiles with its MAX limits, not the submission's.
-                limits = sb.SandboxLimits(wall_seconds=30, cpu_seconds=30, nproc=128, file_size_mb=64,
-                                          open_files=256, output_bytes=256 * 1024, tmp_size_mb=256)
+                limits = sb.SandboxLimits(
+                    wall_seconds=30,
+                    cpu_seconds=30,
+                    nproc=128,
+                    file_size_mb=64,
+                    open_files=256,
+                    output_bytes=256 * 1024,
+                    tmp_size_mb=256,
+                )
                 res = sb.run_in_sandbox(command, slot=slot, limits=limits)
                 compile_output = (res.stderr + res.stdout).replace("/box/", "").encode()
                 if not res.ok:
@@ -324,11 +429,16 @@ class SandboxRunner:
         cpu_s = res.cpu_ms / 1000
         over_cpu = cpu_s > spec.cpu_time_limit or res.signal in (signal.SIGXCPU,)
         return RunResult(
-            stdout=res.stdout.encode(), stderr=res.stderr.replace("/box/", "").encode(),
-            exit_code=res.exit_code, exit_signal=res.signal,
+            stdout=res.stdout.encode(),
+            stderr=res.stderr.replace("/box/", "").encode(),
+            exit_code=res.exit_code,
+            exit_signal=res.signal,
             timed_out=(res.timed_out and not res.output_exceeded) or over_cpu,
             output_exceeded=res.output_exceeded or res.signal == signal.SIGXFSZ,
-            time_s=cpu_s, wall_s=res.wall_ms / 1000, memory_kb=None, compile_output=compile_output,
+            time_s=cpu_s,
+            wall_s=res.wall_ms / 1000,
+            memory_kb=None,
+            compile_output=compile_output,
         )
 
 
@@ -356,8 +466,10 @@ def _local_python38() -> str | None:
     explicit = os.environ.get("JUDGE0_STANDIN_PYTHON38")
     if explicit:
         return explicit if os.path.isfile(os.path.join(explicit, "bin", "python3")) else None
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8.*")) + glob.glob("/root/.pyenv/versions/3.8.*"),
-                   key=lambda p: [int(x) for x in p.rsplit("-", 1)[-1].split("/")[-1].split(".") if x.isdigit()])
+    found = sorted(
+        glob.glob(os.path.expanduser("~/.pyenv/versions/3.8.*")) + glob.glob("/root/.pyenv/versions/3.8.*"),
+        key=lambda p: [int(x) for x in p.rsplit("-", 1)[-1].split("/")[-1].split(".") if x.isdigit()],
+    )
     return found[-1] if found else None
 
 
@@ -416,8 +528,7 @@ def ce_runtime_binds() -> list[tuple[str, str]]:
         binds += [(str(python_copy), CE_PATHS["python"]), (str(python_copy / "lib"), os.path.join(python, "lib"))]
     else:  # no Python 3.8 here: the system python3 at the CE path (the supervisor also runs on 3.11)
         logging.getLogger(__name__).warning("judge0 stand-in: no pyenv Python 3.8; the CE python path runs python3")
-        binds += [(os.path.realpath("/usr/bin/python3"),
-                   CE_PATHS["python"] + "/bin/python3")]
+        binds += [(os.path.realpath("/usr/bin/python3"), CE_PATHS["python"] + "/bin/python3")]
     binds += [(os.path.realpath(node), CE_PATHS["node"]), (jdk, CE_PATHS["jdk"])]
     return binds
 
@@ -506,7 +617,8 @@ class _BoxWatch:
                     with open(f"/proc/{pid}/oom_score") as fh:
                         score = int(fh.read())
                     own_kb = int(status.get("RssAnon", "0 kB").split()[0]) + int(
-                        status.get("RssShmem", "0 kB").split()[0])
+                        status.get("RssShmem", "0 kB").split()[0]
+                    )
                     mapped_kb = int(status.get("RssFile", "0 kB").split()[0])
                 except (OSError, ValueError, IndexError):
                     continue
@@ -551,9 +663,12 @@ def run_multi_file(spec: RunSpec) -> RunResult:
             # isolate -i /dev/null --stderr-to-stdout -t MAX_CPU -x 0 -w MAX_WALL --cg-mem=MAX_MEMORY
             # -f MAX_MAX_FILE_SIZE -- /bin/bash compile > compile_output.txt
             limits = _sandbox_limits(
-                wall_seconds=spec.max_wall_time_limit, cpu_seconds=math.ceil(spec.max_cpu_time_limit) + 1,
-                nproc=max(spec.max_processes, 120), output_bytes=spec.max_max_file_size_kb * 1024,
-                file_size_mb=max(spec.max_max_file_size_kb // 1024, 1), memory_mb=spec.max_memory_limit_kb // 1024,
+                wall_seconds=spec.max_wall_time_limit,
+                cpu_seconds=math.ceil(spec.max_cpu_time_limit) + 1,
+                nproc=max(spec.max_processes, 120),
+                output_bytes=spec.max_max_file_size_kb * 1024,
+                file_size_mb=max(spec.max_max_file_size_kb // 1024, 1),
+                memory_mb=spec.max_memory_limit_kb // 1024,
             )
             with _BoxWatch(slot.uid, memory_kb=spec.max_memory_limit_kb, cpu_kill_s=spec.max_cpu_time_limit) as watch:
                 res = sb.run_in_sandbox(["/bin/bash", "compile"], slot=slot, limits=limits, ro_binds=binds)
@@ -575,8 +690,7 @@ def run_multi_file(spec: RunSpec) -> RunResult:
         )
         kill_at = spec.cpu_time_limit + spec.cpu_extra_time
         with _BoxWatch(slot.uid, memory_kb=spec.memory_limit_kb, cpu_kill_s=kill_at) as watch:
-            res = sb.run_in_sandbox(["/bin/bash", "run"], slot=slot, limits=limits, stdin=spec.stdin,
-                                    ro_binds=binds)
+            res = sb.run_in_sandbox(["/bin/bash", "run"], slot=slot, limits=limits, stdin=spec.stdin, ro_binds=binds)
     cpu_s = max(res.cpu_ms / 1000, watch.cpu_s)
     stderr = res.stderr
     code, sig = res.exit_code, res.signal
@@ -589,9 +703,15 @@ def run_multi_file(spec: RunSpec) -> RunResult:
     peak = getattr(res, "memory_peak_kb", None) or watch.peak_kb
     oom = watch.oom_killed or bool(getattr(res, "oom_killed", False))
     return RunResult(
-        stdout=res.stdout.encode(), stderr=stderr.encode(), exit_code=code if sig is None else 0,
-        exit_signal=sig, timed_out=(res.timed_out or watch.cpu_killed or cpu_s > spec.cpu_time_limit) and not oom,
-        output_exceeded=False, time_s=cpu_s, wall_s=res.wall_ms / 1000, memory_kb=int(peak),
+        stdout=res.stdout.encode(),
+        stderr=stderr.encode(),
+        exit_code=code if sig is None else 0,
+        exit_signal=sig,
+        timed_out=(res.timed_out or watch.cpu_killed or cpu_s > spec.cpu_time_limit) and not oom,
+        output_exceeded=False,
+        time_s=cpu_s,
+        wall_s=res.wall_ms / 1000,
+        memory_kb=int(peak),
         compile_output=compile_output,
     )
 
@@ -642,8 +762,17 @@ class _Submission:
 class Judge0StandIn:
     """Start with `Judge0StandIn(...).start()`; `url` is http://127.0.0.1:<port>."""
 
-    def __init__(self, *, auth_token: str = "", polls_before_done: int = 0, runner=None, workers: int = 2,
-                 host: str = "127.0.0.1", port: int = 0, result_delay: float = 0.0):
+    def __init__(
+        self,
+        *,
+        auth_token: str = "",
+        polls_before_done: int = 0,
+        runner=None,
+        workers: int = 2,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        result_delay: float = 0.0,
+    ):
         self.auth_token = self._initial_auth_token = auth_token
         self.polls_before_done = self._initial_polls = polls_before_done
         # Seconds a submission stays In Queue/Processing however often it is polled (a busy Judge0).
@@ -662,8 +791,18 @@ class Judge0StandIn:
 
     @staticmethod
     def _zero_stats() -> dict:
-        return {"requests": 0, "executions": 0, "creates": 0, "batch_creates": 0, "gets": 0, "batch_gets": 0,
-                "callbacks_sent": 0, "unauthorized": 0, "faults_served": 0, "paths": []}
+        return {
+            "requests": 0,
+            "executions": 0,
+            "creates": 0,
+            "batch_creates": 0,
+            "gets": 0,
+            "batch_gets": 0,
+            "callbacks_sent": 0,
+            "unauthorized": 0,
+            "faults_served": 0,
+            "paths": [],
+        }
 
     # --- lifecycle -------------------------------------------------------------------
     @property
@@ -682,8 +821,9 @@ class Judge0StandIn:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     # --- control (also over HTTP) -------------------------------------------------------
-    def inject(self, *, status: int = 503, count: int = 1, body=None, malformed: bool = False,
-               hang: float = 0.0) -> None:
+    def inject(
+        self, *, status: int = 503, count: int = 1, body=None, malformed: bool = False, hang: float = 0.0
+    ) -> None:
         """The next `count` counted requests answer `status` with `body` (or malformed JSON, or
         hang `hang` seconds first and then answer normally)."""
         with self.lock:
@@ -787,24 +927,41 @@ class Judge0StandIn:
         max_file = number("max_file_size", cfg["max_file_size"], 0, cfg["max_max_file_size"], int)
         extra = number("cpu_extra_time", cfg["cpu_extra_time"], 0, cfg["max_cpu_extra_time"])
         stack = number("stack_limit", cfg["stack_limit"], 0, cfg["max_stack_limit"], int)
-        processes = number("max_processes_and_or_threads", cfg["max_processes_and_or_threads"], 1,
-                           cfg["max_max_processes_and_or_threads"], int)
+        processes = number(
+            "max_processes_and_or_threads",
+            cfg["max_processes_and_or_threads"],
+            1,
+            cfg["max_max_processes_and_or_threads"],
+            int,
+        )
         callback = item.get("callback_url")
         if callback and not cfg["enable_callbacks"]:
             errors.setdefault("callback_url", []).append("setting callback is not allowed")
         if errors:
             return None, errors
         return {
-            "language_id": language_id, "source_code": source, "stdin": decode("stdin"),
-            "expected_output": decode("expected_output"), "cpu_time_limit": cpu, "wall_time_limit": wall,
-            "memory_limit": memory, "max_file_size": max_file, "callback_url": callback or None,
-            "additional_files": archive, "cpu_extra_time": extra, "stack_limit": stack,
+            "language_id": language_id,
+            "source_code": source,
+            "stdin": decode("stdin"),
+            "expected_output": decode("expected_output"),
+            "cpu_time_limit": cpu,
+            "wall_time_limit": wall,
+            "memory_limit": memory,
+            "max_file_size": max_file,
+            "callback_url": callback or None,
+            "additional_files": archive,
+            "cpu_extra_time": extra,
+            "stack_limit": stack,
             "max_processes_and_or_threads": processes,
         }, {}
 
     def _enqueue(self, fields: dict) -> _Submission:
-        sub = _Submission(token=str(uuid.uuid4()), created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-                          ready_at=time.monotonic() + self.result_delay, **fields)
+        sub = _Submission(
+            token=str(uuid.uuid4()),
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            ready_at=time.monotonic() + self.result_delay,
+            **fields,
+        )
         with self.lock:
             self.submissions[sub.token] = sub
             self.stats["executions"] += 1
@@ -821,18 +978,26 @@ class Judge0StandIn:
         sub.started = True
         language = LANGUAGES.get(sub.language_id, ("", "bash"))[1]
         try:
-            res = self.runner.run(RunSpec(
-                language=language, source=sub.source_code, stdin=sub.stdin or "",
-                cpu_time_limit=sub.cpu_time_limit, wall_time_limit=sub.wall_time_limit,
-                memory_limit_kb=sub.memory_limit, max_file_size_kb=sub.max_file_size,
-                additional_files=sub.additional_files, cpu_extra_time=sub.cpu_extra_time,
-                stack_limit_kb=sub.stack_limit, max_processes=sub.max_processes_and_or_threads,
-                max_extract_kb=int(self.config["max_extract_size"]),
-                max_cpu_time_limit=float(self.config["max_cpu_time_limit"]),
-                max_wall_time_limit=float(self.config["max_wall_time_limit"]),
-                max_memory_limit_kb=int(self.config["max_memory_limit"]),
-                max_max_file_size_kb=int(self.config["max_max_file_size"]),
-            ))
+            res = self.runner.run(
+                RunSpec(
+                    language=language,
+                    source=sub.source_code,
+                    stdin=sub.stdin or "",
+                    cpu_time_limit=sub.cpu_time_limit,
+                    wall_time_limit=sub.wall_time_limit,
+                    memory_limit_kb=sub.memory_limit,
+                    max_file_size_kb=sub.max_file_size,
+                    additional_files=sub.additional_files,
+                    cpu_extra_time=sub.cpu_extra_time,
+                    stack_limit_kb=sub.stack_limit,
+                    max_processes=sub.max_processes_and_or_threads,
+                    max_extract_kb=int(self.config["max_extract_size"]),
+                    max_cpu_time_limit=float(self.config["max_cpu_time_limit"]),
+                    max_wall_time_limit=float(self.config["max_wall_time_limit"]),
+                    max_memory_limit_kb=int(self.config["max_memory_limit"]),
+                    max_max_file_size_kb=int(self.config["max_max_file_size"]),
+                )
+            )
             sub.final = self._judge(sub, res)
         except Exception as exc:  # noqa: BLE001 - Judge0 turns any job exception into status 13
             sub.final = {"status_id": 13, "message": f"{type(exc).__name__}: {exc}".encode()}
@@ -849,9 +1014,14 @@ class Judge0StandIn:
         if res.compile_failed:
             return {"status_id": 6, "compile_output": res.compile_output or None}
         out = {
-            "stdout": res.stdout or None, "stderr": res.stderr or None, "compile_output": res.compile_output or None,
-            "time": f"{res.time_s:.3f}", "wall_time": f"{res.wall_s:.3f}", "memory": res.memory_kb,
-            "exit_code": res.exit_code, "exit_signal": res.exit_signal,
+            "stdout": res.stdout or None,
+            "stderr": res.stderr or None,
+            "compile_output": res.compile_output or None,
+            "time": f"{res.time_s:.3f}",
+            "wall_time": f"{res.wall_s:.3f}",
+            "memory": res.memory_kb,
+            "exit_code": res.exit_code,
+            "exit_signal": res.exit_signal,
         }
         if res.timed_out:
             return {**out, "status_id": 5, "message": b"Time limit exceeded"}
@@ -870,8 +1040,9 @@ class Judge0StandIn:
     def _callback(self, sub: _Submission) -> None:
         body = json.dumps(self._render(sub, DEFAULT_FIELDS, b64=True, final=True)).encode()
         for _ in range(int(self.config["callbacks_max_tries"])):
-            req = urllib.request.Request(sub.callback_url, data=body, method="PUT",
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                sub.callback_url, data=body, method="PUT", headers={"Content-Type": "application/json"}
+            )
             try:
                 with urllib.request.urlopen(req, timeout=float(self.config["callbacks_timeout"])):
                     pass
@@ -891,17 +1062,33 @@ class Judge0StandIn:
         state = sub.final if final else {}
         status_id = state["status_id"] if final else (1 if sub.polls <= self.polls_before_done // 2 else 2)
         row = {
-            "token": sub.token, "source_code": sub.source_code, "language_id": sub.language_id, "stdin": sub.stdin,
-            "expected_output": sub.expected_output, "stdout": state.get("stdout"), "stderr": state.get("stderr"),
-            "compile_output": state.get("compile_output"), "message": state.get("message"),
-            "status_id": status_id, "status": {"id": status_id, "description": STATUSES[status_id]},
+            "token": sub.token,
+            "source_code": sub.source_code,
+            "language_id": sub.language_id,
+            "stdin": sub.stdin,
+            "expected_output": sub.expected_output,
+            "stdout": state.get("stdout"),
+            "stderr": state.get("stderr"),
+            "compile_output": state.get("compile_output"),
+            "message": state.get("message"),
+            "status_id": status_id,
+            "status": {"id": status_id, "description": STATUSES[status_id]},
             "language": {"id": sub.language_id, "name": self.languages.get(sub.language_id, "")},
-            "created_at": sub.created_at, "finished_at": state.get("finished_at"), "time": state.get("time"),
-            "wall_time": state.get("wall_time"), "memory": state.get("memory"), "exit_code": state.get("exit_code"),
-            "exit_signal": state.get("exit_signal"), "cpu_time_limit": f"{sub.cpu_time_limit:.1f}",
-            "wall_time_limit": f"{sub.wall_time_limit:.1f}", "memory_limit": sub.memory_limit,
-            "max_file_size": sub.max_file_size, "callback_url": sub.callback_url, "number_of_runs": 1,
-            "cpu_extra_time": f"{sub.cpu_extra_time:.1f}", "stack_limit": sub.stack_limit,
+            "created_at": sub.created_at,
+            "finished_at": state.get("finished_at"),
+            "time": state.get("time"),
+            "wall_time": state.get("wall_time"),
+            "memory": state.get("memory"),
+            "exit_code": state.get("exit_code"),
+            "exit_signal": state.get("exit_signal"),
+            "cpu_time_limit": f"{sub.cpu_time_limit:.1f}",
+            "wall_time_limit": f"{sub.wall_time_limit:.1f}",
+            "memory_limit": sub.memory_limit,
+            "max_file_size": sub.max_file_size,
+            "callback_url": sub.callback_url,
+            "number_of_runs": 1,
+            "cpu_extra_time": f"{sub.cpu_extra_time:.1f}",
+            "stack_limit": sub.stack_limit,
             "max_processes_and_or_threads": sub.max_processes_and_or_threads,
             "additional_files": base64.b64encode(sub.additional_files).decode() if sub.additional_files else None,
         }
@@ -974,8 +1161,13 @@ class Judge0StandIn:
                 try:
                     return self._route(method, path, query)
                 except _Utf8Error:
-                    return self._send(400, {"error": "some attributes for this submission cannot be converted to "
-                                                     "UTF-8, use base64_encoded=true query parameter"})
+                    return self._send(
+                        400,
+                        {
+                            "error": "some attributes for this submission cannot be converted to "
+                            "UTF-8, use base64_encoded=true query parameter"
+                        },
+                    )
                 except ValueError as exc:
                     return self._send(400, {"error": str(exc)})
 
@@ -1008,12 +1200,19 @@ class Judge0StandIn:
                 if method == "GET" and path == "/":
                     return self._send(200, raw=b"")
                 if method == "GET" and path == "/about":
-                    return self._send(200, {"version": "1.13.1", "homepage": "https://judge0.com",
-                                            "source_code": "https://github.com/judge0/judge0",
-                                            "maintainer": "stand-in"})
+                    return self._send(
+                        200,
+                        {
+                            "version": "1.13.1",
+                            "homepage": "https://judge0.com",
+                            "source_code": "https://github.com/judge0/judge0",
+                            "maintainer": "stand-in",
+                        },
+                    )
                 if method == "GET" and path == "/languages":
-                    langs = sorted(({"id": k, "name": v} for k, v in standin.languages.items()),
-                                   key=lambda x: x["name"])
+                    langs = sorted(
+                        ({"id": k, "name": v} for k, v in standin.languages.items()), key=lambda x: x["name"]
+                    )
                     return self._send(200, langs)
                 if method == "GET" and path == "/statuses":
                     return self._send(200, [{"id": k, "description": v} for k, v in STATUSES.items()])
@@ -1063,8 +1262,9 @@ class Judge0StandIn:
                 if not items:
                     return self._send(400, {"error": "there should be at least one submission in a batch"})
                 if len(items) > limit:
-                    return self._send(400, {"error": f"number of submissions in a batch should be less than or "
-                                                     f"equal to {limit}"})
+                    return self._send(
+                        400, {"error": f"number of submissions in a batch should be less than or equal to {limit}"}
+                    )
                 if standin.queue_full(len(items)):
                     return self._send(503, {"error": "queue is full"})
                 with standin.lock:
@@ -1085,8 +1285,9 @@ class Judge0StandIn:
                 if not tokens:
                     return self._send(400, {"error": "there should be at least one submission in a batch"})
                 if len(tokens) > limit:
-                    return self._send(400, {"error": f"number of submissions in a batch should be less than or "
-                                                     f"equal to {limit}"})
+                    return self._send(
+                        400, {"error": f"number of submissions in a batch should be less than or equal to {limit}"}
+                    )
                 fields = self._fields(query)
                 with standin.lock:
                     standin.stats["batch_gets"] += 1
@@ -1121,8 +1322,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before a result is visible")
     args = parser.parse_args()
-    standin = Judge0StandIn(auth_token=args.token, polls_before_done=args.polls, workers=args.workers,
-                            host=args.host, port=args.port, result_delay=args.delay)
+    standin = Judge0StandIn(
+        auth_token=args.token,
+        polls_before_done=args.polls,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        result_delay=args.delay,
+    )
     print(f"Judge0 stand-in on {standin.url} (runner: {standin.runner.name})", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         standin.server.serve_forever()

@@ -18,8 +18,9 @@ class WebhookStandin:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with standin._lock:
-                    standin.received.append({"path": self.path, "body": json.loads(body or b"null"),
-                                             "headers": dict(self.headers)})
+                    standin.received.append(
+                        {"path": self.path, "body": json.loads(body or b"null"), "headers": dict(self.headers)}
+                    )
                     status = standin.statuses.pop(0) if standin.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -25,10 +25,13 @@ def test_token_for_valid_credentials_and_it_authenticates(api):
     assert api.get("/api/v1/me/progress/").status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "ada", "password": "wrong"},
-    {"username": "nobody", "password": "pw-123456"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ada", "password": "wrong"},
+        {"username": "nobody", "password": "pw-123456"},
+    ],
+)
 def test_token_rejects_bad_credentials(api, body):
     UserFactory(username="ada")
     response = api.post("/api/v1/auth/token/", body, format="json")
@@ -39,8 +42,9 @@ def test_token_rejects_inactive_users(api):
     user = UserFactory(username="gone")
     user.is_active = False
     user.save()
-    assert api.post("/api/v1/auth/token/", {"username": "gone", "password": "pw-123456"},
-                    format="json").status_code != 200
+    assert (
+        api.post("/api/v1/auth/token/", {"username": "gone", "password": "pw-123456"}, format="json").status_code != 200
+    )
 
 
 def test_token_requires_both_fields(api):
@@ -48,40 +52,59 @@ def test_token_requires_both_fields(api):
 
 
 def test_register_creates_user_and_token(api):
-    response = api.post("/api/v1/auth/register/", {"username": "grace", "email": "grace@example.com",
-                                                   "password": "a-Long-enough-passphrase"}, format="json")
+    response = api.post(
+        "/api/v1/auth/register/",
+        {"username": "grace", "email": "grace@example.com", "password": "a-Long-enough-passphrase"},
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["username"] == "grace" and body["email"] == "grace@example.com"
     assert Token.objects.get(user__username="grace").key == body["token"]
-    login = api.post("/api/v1/auth/token/", {"username": "grace", "password": "a-Long-enough-passphrase"},
-                     format="json")
+    login = api.post(
+        "/api/v1/auth/token/", {"username": "grace", "password": "a-Long-enough-passphrase"}, format="json"
+    )
     assert login.json()["token"] == body["token"]
 
 
-@pytest.mark.parametrize("password,fragment", [
-    ("short", "too short"),
-    ("password123", "too common"),
-    ("8675309123456", "entirely numeric"),
-    ("grace-hopper-1906", "too similar"),
-])
+@pytest.mark.parametrize(
+    "password,fragment",
+    [
+        ("short", "too short"),
+        ("password123", "too common"),
+        ("8675309123456", "entirely numeric"),
+        ("grace-hopper-1906", "too similar"),
+    ],
+)
 def test_register_applies_django_password_validators(api, password, fragment):
-    response = api.post("/api/v1/auth/register/", {"username": "grace-hopper-1906", "email": "g@example.com",
-                                                   "password": password}, format="json")
+    response = api.post(
+        "/api/v1/auth/register/",
+        {"username": "grace-hopper-1906", "email": "g@example.com", "password": password},
+        format="json",
+    )
     assert response.status_code == 400
     assert fragment in " ".join(response.json()["password"])
 
 
 def test_register_rejects_duplicates_and_bad_input(api):
     UserFactory(username="taken")
-    dup = api.post("/api/v1/auth/register/", {"username": "TAKEN", "email": "t@example.com",
-                                              "password": "a-Long-enough-passphrase"}, format="json")
+    dup = api.post(
+        "/api/v1/auth/register/",
+        {"username": "TAKEN", "email": "t@example.com", "password": "a-Long-enough-passphrase"},
+        format="json",
+    )
     assert dup.status_code == 400 and "username" in dup.json()
-    bad_email = api.post("/api/v1/auth/register/", {"username": "new", "email": "not-an-email",
-                                                    "password": "a-Long-enough-passphrase"}, format="json")
+    bad_email = api.post(
+        "/api/v1/auth/register/",
+        {"username": "new", "email": "not-an-email", "password": "a-Long-enough-passphrase"},
+        format="json",
+    )
     assert bad_email.status_code == 400 and "email" in bad_email.json()
-    bad_name = api.post("/api/v1/auth/register/", {"username": "has space", "email": "n@example.com",
-                                                   "password": "a-Long-enough-passphrase"}, format="json")
+    bad_name = api.post(
+        "/api/v1/auth/register/",
+        {"username": "has space", "email": "n@example.com", "password": "a-Long-enough-passphrase"},
+        format="json",
+    )
     assert bad_name.status_code == 400
 
 
@@ -106,6 +129,8 @@ def test_auth_endpoints_are_throttled(api, settings):
     # The tightest limit in play: the per-address attempt counter (accounts/tests/test_throttles.py
     # covers it in depth, and DRF's "auth" scope behind it).
     limit = settings.LOGIN_THROTTLE_ATTEMPTS
-    codes = [api.post("/api/v1/auth/token/", {"username": f"x{i}", "password": "y"}, format="json").status_code
-             for i in range(limit + 1)]
+    codes = [
+        api.post("/api/v1/auth/token/", {"username": f"x{i}", "password": "y"}, format="json").status_code
+        for i in range(limit + 1)
+    ]
     assert 429 not in codes[:limit] and codes[-1] == 429

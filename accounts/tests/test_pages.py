@@ -10,17 +10,24 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signup_logs_in_and_redirects_home(client):
-    response = client.post("/accounts/signup/", {"username": "linus", "email": "linus@example.com",
-                                                 "password1": "a-Long-enough-passphrase",
-                                                 "password2": "a-Long-enough-passphrase"})
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "linus",
+            "email": "linus@example.com",
+            "password1": "a-Long-enough-passphrase",
+            "password2": "a-Long-enough-passphrase",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/"
     home = client.get("/")
     assert "Dashboard" in home.content.decode() and "linus" in home.content.decode()
 
 
 def test_signup_shows_validation_errors(client):
-    response = client.post("/accounts/signup/", {"username": "linus", "email": "x@example.com",
-                                                 "password1": "short", "password2": "short"})
+    response = client.post(
+        "/accounts/signup/", {"username": "linus", "email": "x@example.com", "password1": "short", "password2": "short"}
+    )
     assert response.status_code == 200 and "too short" in response.content.decode()
 
 

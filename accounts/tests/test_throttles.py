@@ -35,8 +35,12 @@ def guess(api, username="ada", password="wrong", **extra):  # noqa: S107
 
 
 def register(api, username, **extra):
-    return api.post(REGISTER, {"username": username, "email": f"{username}@example.com",
-                               "password": "a-Long-enough-passphrase"}, format="json", **extra)
+    return api.post(
+        REGISTER,
+        {"username": username, "email": f"{username}@example.com", "password": "a-Long-enough-passphrase"},
+        format="json",
+        **extra,
+    )
 
 
 def assert_says_how_long(response, window):
@@ -48,15 +52,19 @@ def assert_says_how_long(response, window):
 
 # --- client address ------------------------------------------------------------------
 
-@pytest.mark.parametrize("proxies,forwarded,expected", [
-    (0, None, "10.9.9.9"),
-    (0, "1.2.3.4", "10.9.9.9"),            # default: trust no proxy, ignore the header
-    (1, None, "10.9.9.9"),                 # behind a proxy that did not add the header
-    (1, "1.2.3.4", "1.2.3.4"),
-    (1, "6.6.6.6, 1.2.3.4", "1.2.3.4"),    # the client's own entry on the left is not trusted
-    (2, "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
-    (3, "1.2.3.4", "1.2.3.4"),             # fewer entries than proxies: the left-most
-])
+
+@pytest.mark.parametrize(
+    "proxies,forwarded,expected",
+    [
+        (0, None, "10.9.9.9"),
+        (0, "1.2.3.4", "10.9.9.9"),  # default: trust no proxy, ignore the header
+        (1, None, "10.9.9.9"),  # behind a proxy that did not add the header
+        (1, "1.2.3.4", "1.2.3.4"),
+        (1, "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # the client's own entry on the left is not trusted
+        (2, "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
+        (3, "1.2.3.4", "1.2.3.4"),  # fewer entries than proxies: the left-most
+    ],
+)
 def test_client_address_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = proxies
     meta = {"REMOTE_ADDR": "10.9.9.9"}
@@ -74,10 +82,10 @@ def test_drf_throttles_use_the_same_proxy_rule(settings):
 
 # --- token endpoint ------------------------------------------------------------------
 
+
 def test_token_guesses_rotating_x_forwarded_for_are_throttled_per_address(api, limits):
     UserFactory(username="ada")
-    codes = [guess(api, username=f"user{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
-             for i in range(8)]
+    codes = [guess(api, username=f"user{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(8)]
     assert codes[:5] == [403] * 5 and codes[5:] == [429] * 3
     # The right password does not get through from that address while it is throttled.
     blocked = guess(api, password="pw-123456", HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -91,8 +99,9 @@ def test_drf_auth_scope_keys_on_remote_addr_not_x_forwarded_for(api, settings):
     """The original hole: DRF's "auth" rate with NUM_PROXIES unset keyed on X-Forwarded-For."""
     settings.LOGIN_THROTTLE_ATTEMPTS = 1000  # only DRF's scope in play here
     limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"].split("/")[0])
-    codes = [guess(api, username=f"user{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
-             for i in range(limit + 1)]
+    codes = [
+        guess(api, username=f"user{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(limit + 1)
+    ]
     assert 429 not in codes[:limit] and codes[-1] == 429
 
 
@@ -111,8 +120,10 @@ def test_token_guesses_for_one_username_are_throttled_across_addresses(api, limi
 def test_token_endpoint_and_login_page_share_the_counters(api, limits):
     UserFactory(username="ada")
     for i in range(3):
-        assert Client(REMOTE_ADDR=f"10.0.0.{i}").post("/accounts/login/", {"username": "ada", "password": "x"}) \
-            .status_code == 200
+        assert (
+            Client(REMOTE_ADDR=f"10.0.0.{i}").post("/accounts/login/", {"username": "ada", "password": "x"}).status_code
+            == 200
+        )
     codes = [guess(api, REMOTE_ADDR=f"10.0.1.{i}").status_code for i in range(3)]
     assert codes == [403, 403, 429]
 
@@ -121,13 +132,16 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_counter(api, limits):
     limits.TRUSTED_PROXY_COUNT = 1
     # Every request arrives from the proxy's address; the proxy appends the real client.
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
-    codes = [guess(api, username=f"u{i}", HTTP_X_FORWARDED_FOR=f"6.6.6.{i}, 203.0.113.7", **proxy).status_code
-             for i in range(6)]
+    codes = [
+        guess(api, username=f"u{i}", HTTP_X_FORWARDED_FOR=f"6.6.6.{i}, 203.0.113.7", **proxy).status_code
+        for i in range(6)
+    ]
     assert codes[:5] == [403] * 5 and codes[5] == 429  # the spoofed left-hand entries do not help
     assert guess(api, username="other", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 403
 
 
 # --- registration --------------------------------------------------------------------
+
 
 def test_register_rotating_x_forwarded_for_is_throttled_per_address(api, limits):
     codes = [register(api, f"farm{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(6)]

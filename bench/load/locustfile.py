@@ -60,9 +60,12 @@ class Student(HttpUser):
         if unique:
             code = code + f"\n_load_marker = {next(UNIQUE)}\n"
         started = time.perf_counter()
-        with self.client.post("/api/v1/submissions/", json={"problem": slug, "language": "python", "code": code,
-                                                             "mode": "submit"},
-                              name="/api/v1/submissions/ (POST)", catch_response=True) as response:
+        with self.client.post(
+            "/api/v1/submissions/",
+            json={"problem": slug, "language": "python", "code": code, "mode": "submit"},
+            name="/api/v1/submissions/ (POST)",
+            catch_response=True,
+        ) as response:
             if response.status_code != 201:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
                 return
@@ -78,25 +81,40 @@ class Student(HttpUser):
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 kind = "verdict cached" if body.get("cache_hit") else "verdict uncached"
                 ok = body.get("verdict") == "accepted"
-                events.request.fire(request_type="JUDGE", name=kind, response_time=elapsed_ms, response_length=0,
-                                    exception=None if ok else Exception(f"verdict {body.get('verdict')}"),
-                                    context={})
+                events.request.fire(
+                    request_type="JUDGE",
+                    name=kind,
+                    response_time=elapsed_ms,
+                    response_length=0,
+                    exception=None if ok else Exception(f"verdict {body.get('verdict')}"),
+                    context={},
+                )
                 return
             time.sleep(0.25)
-        events.request.fire(request_type="JUDGE", name="verdict timeout", response_time=60000, response_length=0,
-                            exception=Exception("no verdict in 60 s"), context={})
+        events.request.fire(
+            request_type="JUDGE",
+            name="verdict timeout",
+            response_time=60000,
+            response_length=0,
+            exception=Exception("no verdict in 60 s"),
+            context={},
+        )
 
     @task(1)
     def ask_mentor(self):
         slug = random.choice(POPULAR)
-        response = self.client.post("/api/v1/mentor/conversations/", json={"problem": slug},
-                                    name="/api/v1/mentor/conversations/ (POST)")
+        response = self.client.post(
+            "/api/v1/mentor/conversations/", json={"problem": slug}, name="/api/v1/mentor/conversations/ (POST)"
+        )
         if response.status_code != 201:
             return
         conversation = response.json()["id"]
         text = random.choice(["hi", "Can you give me a hint for this problem?", "What is the time complexity?"])
-        self.client.post(f"/api/v1/mentor/conversations/{conversation}/messages/", json={"text": text},
-                         name="/api/v1/mentor/.../messages/ (POST)")
+        self.client.post(
+            f"/api/v1/mentor/conversations/{conversation}/messages/",
+            json={"text": text},
+            name="/api/v1/mentor/.../messages/ (POST)",
+        )
 
 
 class CatalogReader(HttpUser):

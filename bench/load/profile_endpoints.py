@@ -23,12 +23,19 @@ def main():
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--tree", action="store_true", help="print the pyinstrument tree")
     args = ap.parse_args()
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "codementor.settings", "DEBUG": "false", "SECRET_KEY": "profile-" + "x" * 50,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}", "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "SECURE_SSL_REDIRECT": "false", "ALLOWED_HOSTS": "testserver,127.0.0.1", "LOG_LEVEL": "ERROR",
-        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "codementor.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "profile-" + "x" * 50,
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "testserver,127.0.0.1",
+            "LOG_LEVEL": "ERROR",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        }
+    )
     import django
 
     django.setup()

@@ -44,8 +44,12 @@ def main():
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--db", default="cm_load")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/14")
-    ap.add_argument("--scenario", default="Student", choices=["Student", "CatalogReader"],
-                    help="Student: the mixed student day; CatalogReader: catalog throughput, no think time")
+    ap.add_argument(
+        "--scenario",
+        default="Student",
+        choices=["Student", "CatalogReader"],
+        help="Student: the mixed student day; CatalogReader: catalog throughput, no think time",
+    )
     args = ap.parse_args()
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -53,17 +57,30 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     db_url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "codementor.settings", "DEBUG": "false",
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "codementor.settings",
+        "DEBUG": "false",
         "SECRET_KEY": "load-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "DATABASE_URL": db_url, "REDIS_URL": args.redis, "CELERY_BROKER_URL": args.redis,
-        "CELERY_TASK_ALWAYS_EAGER": "false", "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": args.redis,
+        "CELERY_BROKER_URL": args.redis,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        "EXECUTOR_BACKEND": "local", "JUDGE0_URL": "", "GEMINI_API_KEY": "",
+        "EXECUTOR_BACKEND": "local",
+        "JUDGE0_URL": "",
+        "GEMINI_API_KEY": "",
         # The load is 20 students hammering on purpose; per-user abuse limits are tested elsewhere.
-        "THROTTLE_SUBMIT": "100000/min", "THROTTLE_RUN": "100000/min", "THROTTLE_AUTH": "100000/min",
-        "MENTOR_DAILY_MESSAGE_QUOTA": "100000", "MENTOR_MESSAGES_PER_MINUTE": "100000",
-        "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+        "THROTTLE_SUBMIT": "100000/min",
+        "THROTTLE_RUN": "100000/min",
+        "THROTTLE_AUTH": "100000/min",
+        "MENTOR_DAILY_MESSAGE_QUOTA": "100000",
+        "MENTOR_MESSAGES_PER_MINUTE": "100000",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
     }
 
     import psycopg
@@ -78,7 +95,13 @@ def main():
     sh([PY, "manage.py", "migrate", "-v", "0"], env)
     sh([PY, "manage.py", "load_problems"], env, stdout=subprocess.DEVNULL)
     fixture = out / "fixture.json"
-    sh([PY, "manage.py", "shell", "-c", f"""
+    sh(
+        [
+            PY,
+            "manage.py",
+            "shell",
+            "-c",
+            f"""
 import json
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
@@ -91,19 +114,66 @@ for i in range({args.students}):
 sol = {{p.slug: p.reference_solution for p in Problem.objects.filter(kind="function", is_published=True,
        difficulty="easy").exclude(reference_solution="").order_by("slug")}}
 json.dump({{"tokens": tokens, "solutions": sol}}, open({str(fixture)!r}, "w"))
-"""], env)
+""",
+        ],
+        env,
+    )
 
     procs = []
     web_log = open(out / "gunicorn.log", "wb")  # noqa: SIM115
     worker_log = open(out / "worker.log", "wb")  # noqa: SIM115
-    procs.append(subprocess.Popen(
-        [PY, "-m", "gunicorn", "codementor.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.web_workers),
-         "--threads", str(args.web_threads), "--worker-class", "gthread", "--access-logfile", "-"],
-        cwd=BASE, env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True))
-    procs.append(subprocess.Popen(
-        [PY, "-m", "celery", "-A", "codementor", "worker", "-P", "threads", "-c", str(args.worker_concurrency),
-         "-Q", ",".join(QUEUES), "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=BASE, env=env, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True))
+    procs.append(
+        subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "codementor.wsgi",
+                "-b",
+                f"127.0.0.1:{args.port}",
+                "-w",
+                str(args.web_workers),
+                "--threads",
+                str(args.web_threads),
+                "--worker-class",
+                "gthread",
+                "--access-logfile",
+                "-",
+            ],
+            cwd=BASE,
+            env=env,
+            stdout=web_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    )
+    procs.append(
+        subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "codementor",
+                "worker",
+                "-P",
+                "threads",
+                "-c",
+                str(args.worker_concurrency),
+                "-Q",
+                ",".join(QUEUES),
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=BASE,
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    )
     host = f"http://127.0.0.1:{args.port}"
     try:
         deadline = time.monotonic() + 60
@@ -129,18 +199,47 @@ json.dump({{"tokens": tokens, "solutions": sol}}, open({str(fixture)!r}, "w"))
         lenv = {**env, "LOAD_FIXTURE": str(fixture), "LOAD_UNIQUE_SHARE": str(args.unique_share)}
         print(f"locust: {args.users} users for {args.duration}s against {host} ...", flush=True)
         load_started = datetime.now(UTC)
-        subprocess.run([PY, "-m", "locust", "-f", str(BASE / "bench/load/locustfile.py"), "--headless",
-                        "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s",
-                        "--host", host, "--csv", str(out / "locust"), "--only-summary", "--stop-timeout", "65",
-                        args.scenario],
-                       cwd=BASE, env=lenv, check=False, stdout=open(out / "locust.log", "wb"),  # noqa: SIM115
-                       stderr=subprocess.STDOUT)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "locust",
+                "-f",
+                str(BASE / "bench/load/locustfile.py"),
+                "--headless",
+                "-u",
+                str(args.users),
+                "-r",
+                str(args.spawn_rate),
+                "-t",
+                f"{args.duration}s",
+                "--host",
+                host,
+                "--csv",
+                str(out / "locust"),
+                "--only-summary",
+                "--stop-timeout",
+                "65",
+                args.scenario,
+            ],
+            cwd=BASE,
+            env=lenv,
+            check=False,
+            stdout=open(out / "locust.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
         load_ended = datetime.now(UTC)
         time.sleep(2)
         stop.set()
         sampler.join()
-        db_figures = json.loads(subprocess.run(
-            [PY, "manage.py", "shell", "-c", f"""
+        db_figures = json.loads(
+            subprocess.run(
+                [
+                    PY,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    f"""
 import json
 from datetime import datetime
 from django.db.models import Count
@@ -157,7 +256,17 @@ print(json.dumps({{"created": subs.count(), "finished": fin.count(),
    "verdicts": dict(fin.values_list("verdict").annotate(n=Count("id"))),
    "not_finished": list(subs.exclude(status="finished").values_list("id", "status")),
    "latency": lat, "layers": layers}}))
-"""], cwd=BASE, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+""",
+                ],
+                cwd=BASE,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
     finally:
         for p in procs:
             os.killpg(p.pid, signal.SIGTERM)
@@ -180,33 +289,43 @@ def pct(values, q):
 def report(out, args, samples, db, started, ended):
     rows = list(csv.DictReader(open(out / "locust_stats.csv")))  # noqa: SIM115
     fails = list(csv.DictReader(open(out / "locust_failures.csv")))  # noqa: SIM115
-    five = sum(int(f["Occurrences"]) for f in fails if "50" in f["Error"][:40] and "HTTPError" in f["Error"]
-               or f["Error"].startswith(("500", "502", "503", "504")))
+    five = sum(
+        int(f["Occurrences"])
+        for f in fails
+        if "50" in f["Error"][:40] and "HTTPError" in f["Error"] or f["Error"].startswith(("500", "502", "503", "504"))
+    )
     web_log = (out / "gunicorn.log").read_text(errors="replace").splitlines()
     five_access = sum(1 for line in web_log if '" 50' in line)
-    lines = [f"Load run {started:%Y-%m-%d %H:%M} UTC, {args.users} users, {args.duration}s, "
-             f"gunicorn {args.web_workers}x{args.web_threads} gthread, Celery threads x{args.worker_concurrency}, "
-             f"unique share {args.unique_share}, scenario {args.scenario}", "",
-             "| endpoint | requests | fails | req/s | p50 ms | p95 ms | p99 ms |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Load run {started:%Y-%m-%d %H:%M} UTC, {args.users} users, {args.duration}s, "
+        f"gunicorn {args.web_workers}x{args.web_threads} gthread, Celery threads x{args.worker_concurrency}, "
+        f"unique share {args.unique_share}, scenario {args.scenario}",
+        "",
+        "| endpoint | requests | fails | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['Type']} {r['Name']} | {r['Request Count']} | {r['Failure Count']} | "
-                     f"{float(r['Requests/s']):.1f} | {r['50%']} | {r['95%']} | {r['99%']} |")
+        lines.append(
+            f"| {r['Type']} {r['Name']} | {r['Request Count']} | {r['Failure Count']} | "
+            f"{float(r['Requests/s']):.1f} | {r['50%']} | {r['95%']} | {r['99%']} |"
+        )
     minutes = (ended - started).total_seconds() / 60
     lat = db["latency"]
     queue = [d for _, d in samples]
-    lines += ["",
-              f"- submissions created {db['created']}, finished {db['finished']} "
-              f"({db['finished'] / minutes:.0f} judged/min), not finished: {db['not_finished']}",
-              f"- verdicts: {db['verdicts']}",
-              f"- submit->finished (server side) cached n={len(lat['cached'])} p50 {pct(lat['cached'], 50):.3f}s "
-              f"p95 {pct(lat['cached'], 95):.3f}s; uncached n={len(lat['uncached'])} "
-              f"p50 {pct(lat['uncached'], 50):.3f}s p95 {pct(lat['uncached'], 95):.3f}s",
-              f"- queue depth (sum of Celery queues, 1 s samples): max {max(queue, default=0)}, "
-              f"mean {statistics.fmean(queue) if queue else 0:.1f}; series {queue}",
-              f"- ledger rows by provider/layer: {db['layers']}",
-              f"- 5xx: {five_access} in the gunicorn access log, {five} in locust failures; "
-              f"locust failures: {[(f['Name'], f['Error'][:80], f['Occurrences']) for f in fails]}"]
+    lines += [
+        "",
+        f"- submissions created {db['created']}, finished {db['finished']} "
+        f"({db['finished'] / minutes:.0f} judged/min), not finished: {db['not_finished']}",
+        f"- verdicts: {db['verdicts']}",
+        f"- submit->finished (server side) cached n={len(lat['cached'])} p50 {pct(lat['cached'], 50):.3f}s "
+        f"p95 {pct(lat['cached'], 95):.3f}s; uncached n={len(lat['uncached'])} "
+        f"p50 {pct(lat['uncached'], 50):.3f}s p95 {pct(lat['uncached'], 95):.3f}s",
+        f"- queue depth (sum of Celery queues, 1 s samples): max {max(queue, default=0)}, "
+        f"mean {statistics.fmean(queue) if queue else 0:.1f}; series {queue}",
+        f"- ledger rows by provider/layer: {db['layers']}",
+        f"- 5xx: {five_access} in the gunicorn access log, {five} in locust failures; "
+        f"locust failures: {[(f['Name'], f['Error'][:80], f['Occurrences']) for f in fails]}",
+    ]
     text = "\n".join(lines)
     (out / "summary.md").write_text(text + "\n")
     print(text)

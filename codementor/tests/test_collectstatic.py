@@ -22,11 +22,18 @@ def test_production_collectstatic_succeeds_and_hashes_vendored_assets(tmp_path):
         "from django.contrib.staticfiles.storage import staticfiles_storage as s; "
         "print(s.__class__.__name__); print(s.url('vendor/chartjs/chart.umd.min.js'))"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "codementor.settings"},
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "codementor.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     storage, chart_url = done.stdout.strip().splitlines()[-2:]
     assert storage == "CompressedManifestStaticFilesStorage"
     assert chart_url.startswith("/static/vendor/chartjs/chart.umd.min.") and chart_url != (
-        "/static/vendor/chartjs/chart.umd.min.js")
+        "/static/vendor/chartjs/chart.umd.min.js"
+    )
     assert (tmp_path / "static" / "staticfiles.json").exists()

@@ -65,7 +65,17 @@ def test_secrets_must_come_from_the_environment():
 
 def test_services_and_dependencies(compose):
     services = compose["services"]
-    for name in ("web", "worker", "beat", "db", "redis", "judge0-server", "judge0-workers", "judge0-db", "judge0-redis"):
+    for name in (
+        "web",
+        "worker",
+        "beat",
+        "db",
+        "redis",
+        "judge0-server",
+        "judge0-workers",
+        "judge0-db",
+        "judge0-redis",
+    ):
         assert name in services, name
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,54 +15,142 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PriceRule',
+            name="PriceRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('gemini', 'Gemini'), ('judge0', 'Judge0'), ('local_sandbox', 'Local sandbox')], max_length=32)),
-                ('model', models.CharField(default='*', max_length=100)),
-                ('unit', models.CharField(choices=[('input_token', 'Input token'), ('output_token', 'Output token (thinking included)'), ('cached_token', 'Cached input token (read)'), ('cache_storage_token_hour', 'Cache storage token-hour'), ('execution', 'Code execution'), ('request', 'HTTP request')], max_length=32)),
-                ('price_usd', models.DecimalField(decimal_places=8, help_text='USD per `unit_size` units', max_digits=16)),
-                ('unit_size', models.PositiveIntegerField(default=1, help_text='e.g. 1000000 for per-1M-token prices')),
-                ('effective_from', models.DateField()),
-                ('source', models.CharField(blank=True, help_text='Where the figure comes from, and its date', max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("gemini", "Gemini"), ("judge0", "Judge0"), ("local_sandbox", "Local sandbox")],
+                        max_length=32,
+                    ),
+                ),
+                ("model", models.CharField(default="*", max_length=100)),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("input_token", "Input token"),
+                            ("output_token", "Output token (thinking included)"),
+                            ("cached_token", "Cached input token (read)"),
+                            ("cache_storage_token_hour", "Cache storage token-hour"),
+                            ("execution", "Code execution"),
+                            ("request", "HTTP request"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "price_usd",
+                    models.DecimalField(decimal_places=8, help_text="USD per `unit_size` units", max_digits=16),
+                ),
+                ("unit_size", models.PositiveIntegerField(default=1, help_text="e.g. 1000000 for per-1M-token prices")),
+                ("effective_from", models.DateField()),
+                (
+                    "source",
+                    models.CharField(blank=True, help_text="Where the figure comes from, and its date", max_length=300),
+                ),
             ],
             options={
-                'ordering': ['provider', 'model', 'unit', '-effective_from'],
-                'constraints': [models.UniqueConstraint(fields=('provider', 'model', 'unit', 'effective_from'), name='unique_price_rule')],
+                "ordering": ["provider", "model", "unit", "-effective_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "model", "unit", "effective_from"), name="unique_price_rule"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApiCall',
+            name="ApiCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('provider', models.CharField(choices=[('gemini', 'Gemini'), ('judge0', 'Judge0'), ('local_sandbox', 'Local sandbox')], max_length=32)),
-                ('operation', models.CharField(max_length=50)),
-                ('model', models.CharField(blank=True, help_text='Gemini model, or language for executions', max_length=100)),
-                ('feature', models.CharField(choices=[('submission', 'Submission'), ('run', 'Run'), ('mentor', 'Mentor'), ('rejudge', 'Rejudge'), ('admin', 'Admin'), ('bench', 'Benchmark')], max_length=32)),
-                ('problem_slug', models.CharField(blank=True, max_length=100)),
-                ('reference', models.CharField(blank=True, help_text='e.g. submission:42, message:7', max_length=100)),
-                ('input_tokens', models.PositiveIntegerField(default=0)),
-                ('cached_tokens', models.PositiveIntegerField(default=0)),
-                ('cache_write_tokens', models.PositiveIntegerField(default=0)),
-                ('output_tokens', models.PositiveIntegerField(default=0)),
-                ('thinking_tokens', models.PositiveIntegerField(default=0)),
-                ('storage_token_hours', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=18)),
-                ('executions', models.PositiveIntegerField(default=0)),
-                ('http_requests', models.PositiveIntegerField(default=0)),
-                ('usage', models.JSONField(blank=True, default=dict, help_text='Raw usage as the provider reported it')),
-                ('cost_usd', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=14)),
-                ('baseline_cost_usd', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=14)),
-                ('baseline_executions', models.PositiveIntegerField(default=0)),
-                ('latency_ms', models.PositiveIntegerField(default=0)),
-                ('cache_layer', models.CharField(choices=[('none', 'None (paid call)'), ('result', 'Submission result cache'), ('single_flight', 'Single-flight (shared execution)'), ('pattern', 'Mentor pattern responder'), ('response', 'Mentor response cache'), ('context', 'Gemini context cache')], default='none', max_length=32)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('error', 'Error'), ('refused', 'Refused by budget')], default='ok', max_length=16)),
-                ('error', models.TextField(blank=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='api_calls', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("gemini", "Gemini"), ("judge0", "Judge0"), ("local_sandbox", "Local sandbox")],
+                        max_length=32,
+                    ),
+                ),
+                ("operation", models.CharField(max_length=50)),
+                (
+                    "model",
+                    models.CharField(blank=True, help_text="Gemini model, or language for executions", max_length=100),
+                ),
+                (
+                    "feature",
+                    models.CharField(
+                        choices=[
+                            ("submission", "Submission"),
+                            ("run", "Run"),
+                            ("mentor", "Mentor"),
+                            ("rejudge", "Rejudge"),
+                            ("admin", "Admin"),
+                            ("bench", "Benchmark"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("problem_slug", models.CharField(blank=True, max_length=100)),
+                ("reference", models.CharField(blank=True, help_text="e.g. submission:42, message:7", max_length=100)),
+                ("input_tokens", models.PositiveIntegerField(default=0)),
+                ("cached_tokens", models.PositiveIntegerField(default=0)),
+                ("cache_write_tokens", models.PositiveIntegerField(default=0)),
+                ("output_tokens", models.PositiveIntegerField(default=0)),
+                ("thinking_tokens", models.PositiveIntegerField(default=0)),
+                ("storage_token_hours", models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=18)),
+                ("executions", models.PositiveIntegerField(default=0)),
+                ("http_requests", models.PositiveIntegerField(default=0)),
+                (
+                    "usage",
+                    models.JSONField(blank=True, default=dict, help_text="Raw usage as the provider reported it"),
+                ),
+                ("cost_usd", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=14)),
+                ("baseline_cost_usd", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=14)),
+                ("baseline_executions", models.PositiveIntegerField(default=0)),
+                ("latency_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "cache_layer",
+                    models.CharField(
+                        choices=[
+                            ("none", "None (paid call)"),
+                            ("result", "Submission result cache"),
+                            ("single_flight", "Single-flight (shared execution)"),
+                            ("pattern", "Mentor pattern responder"),
+                            ("response", "Mentor response cache"),
+                            ("context", "Gemini context cache"),
+                        ],
+                        default="none",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("ok", "OK"), ("error", "Error"), ("refused", "Refused by budget")],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="api_calls",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['provider', 'created_at'], name='costs_apica_provide_a3c76d_idx'), models.Index(fields=['user', 'created_at'], name='costs_apica_user_id_2d1e10_idx'), models.Index(fields=['cache_layer', 'created_at'], name='costs_apica_cache_l_67a4e1_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["provider", "created_at"], name="costs_apica_provide_a3c76d_idx"),
+                    models.Index(fields=["user", "created_at"], name="costs_apica_user_id_2d1e10_idx"),
+                    models.Index(fields=["cache_layer", "created_at"], name="costs_apica_cache_l_67a4e1_idx"),
+                ],
             },
         ),
     ]

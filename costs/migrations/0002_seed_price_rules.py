@@ -43,7 +43,10 @@ def seed(apps, schema_editor):
 
     def put(provider, model, unit, price, size, effective, source):
         PriceRule.objects.update_or_create(
-            provider=provider, model=model, unit=unit, effective_from=effective,
+            provider=provider,
+            model=model,
+            unit=unit,
+            effective_from=effective,
             defaults={"price_usd": Decimal(price), "unit_size": size, "source": source},
         )
 

@@ -7,78 +7,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('costs', '0002_seed_price_rules'),
+        ("costs", "0002_seed_price_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apicall',
-            name='baseline_model',
+            model_name="apicall",
+            name="baseline_model",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='apicall',
-            name='baseline_usage',
+            model_name="apicall",
+            name="baseline_usage",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('scope', models.CharField(choices=[('global', 'Global (whole platform)'), ('user', 'Per user'), ('provider', 'Per provider')], default='global', max_length=16)),
-                ('provider', models.CharField(blank=True, choices=[('gemini', 'Gemini'), ('judge0', 'Judge0'), ('local_sandbox', 'Local sandbox')], help_text="Only for scope 'per provider'", max_length=32)),
-                ('period', models.CharField(choices=[('day', 'Day (UTC)'), ('month', 'Calendar month (UTC)')], default='month', max_length=8)),
-                ('amount_usd', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('thresholds', models.JSONField(blank=True, default=costs.models.default_thresholds, help_text='Alert at these percentages of the amount (reached means >=)')),
-                ('hard_stop', models.BooleanField(default=False, help_text='Refuse paid calls once spend reaches the amount')),
-                ('active', models.BooleanField(default=True)),
-                ('notify_emails', models.CharField(blank=True, help_text='Comma-separated, besides ADMINS', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(blank=True, help_text="Only for scope 'per user': leave empty for the default budget of every user", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='budgets', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("global", "Global (whole platform)"),
+                            ("user", "Per user"),
+                            ("provider", "Per provider"),
+                        ],
+                        default="global",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        blank=True,
+                        choices=[("gemini", "Gemini"), ("judge0", "Judge0"), ("local_sandbox", "Local sandbox")],
+                        help_text="Only for scope 'per provider'",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("day", "Day (UTC)"), ("month", "Calendar month (UTC)")], default="month", max_length=8
+                    ),
+                ),
+                ("amount_usd", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "thresholds",
+                    models.JSONField(
+                        blank=True,
+                        default=costs.models.default_thresholds,
+                        help_text="Alert at these percentages of the amount (reached means >=)",
+                    ),
+                ),
+                (
+                    "hard_stop",
+                    models.BooleanField(default=False, help_text="Refuse paid calls once spend reaches the amount"),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "notify_emails",
+                    models.CharField(blank=True, help_text="Comma-separated, besides ADMINS", max_length=500),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Only for scope 'per user': leave empty for the default budget of every user",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budgets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scope', 'name'],
+                "ordering": ["scope", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('threshold', models.PositiveIntegerField(help_text='Percent of the budget amount')),
-                ('period_start', models.DateField()),
-                ('spend_usd', models.DecimalField(decimal_places=8, max_digits=14)),
-                ('amount_usd', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('acknowledged', models.BooleanField(default=False)),
-                ('email_sent', models.BooleanField(default=False)),
-                ('webhook_sent', models.BooleanField(default=False)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('budget', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='costs.budget')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("threshold", models.PositiveIntegerField(help_text="Percent of the budget amount")),
+                ("period_start", models.DateField()),
+                ("spend_usd", models.DecimalField(decimal_places=8, max_digits=14)),
+                ("amount_usd", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("acknowledged", models.BooleanField(default=False)),
+                ("email_sent", models.BooleanField(default=False)),
+                ("webhook_sent", models.BooleanField(default=False)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "budget",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="costs.budget"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_usd__gte', 0)), name='budget_amount_not_negative'),
+            model_name="budget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_usd__gte", 0)), name="budget_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('scope', 'provider'), _negated=True), models.Q(('provider', ''), _negated=True), _connector='OR'), name='provider_budget_has_provider'),
+            model_name="budget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("scope", "provider"), _negated=True),
+                    models.Q(("provider", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="provider_budget_has_provider",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', True)), fields=('budget', 'threshold', 'period_start'), name='one_alert_per_threshold_period'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", True)),
+                fields=("budget", "threshold", "period_start"),
+                name="one_alert_per_threshold_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('budget', 'threshold', 'period_start', 'user'), name='one_alert_per_threshold_period_user'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("budget", "threshold", "period_start", "user"),
+                name="one_alert_per_threshold_period_user",
+            ),
         ),
     ]

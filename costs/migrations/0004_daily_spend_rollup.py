@@ -11,23 +11,22 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('costs', '0003_budgets_alerts'),
+        ("costs", "0003_budgets_alerts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailySpend',
+            name="DailySpend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('scope', models.CharField(max_length=64)),
-                ('cost_usd', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=16)),
-                ('calls', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("scope", models.CharField(max_length=64)),
+                ("cost_usd", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=16)),
+                ("calls", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'day'), name='one_daily_spend_per_scope_day')],
+                "constraints": [models.UniqueConstraint(fields=("scope", "day"), name="one_daily_spend_per_scope_day")],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

@@ -12,8 +12,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dollar_execution(db):
     """judge0/'dollar' executions cost exactly $1 each, so budget arithmetic is readable."""
-    PriceRule.objects.create(provider="judge0", model="dollar", unit="execution", price_usd=Decimal("1"),
-                             unit_size=1, effective_from=date(2020, 1, 1))
+    PriceRule.objects.create(
+        provider="judge0",
+        model="dollar",
+        unit="execution",
+        price_usd=Decimal("1"),
+        unit_size=1,
+        effective_from=date(2020, 1, 1),
+    )
 
 
 @pytest.fixture(scope="session")

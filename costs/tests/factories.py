@@ -52,25 +52,45 @@ def build_ledger_rows(n: int, *, user_ids: list[int], start: datetime, days: int
             tests = rng.randint(5, 20)
             paid = layer == "none"
             cost = Decimal("0.0005") if paid else Decimal("0")
-            rows.append(ApiCall(
-                created_at=at, provider=rng.choice(["judge0", "local_sandbox"]), operation="execute",
-                model=rng.choice(LANGUAGES), user_id=user_id, feature=rng.choice(["submission", "run"]),
-                problem_slug=f"problem-{rng.randrange(200)}", executions=1 if paid else 0,
-                baseline_executions=tests, cost_usd=cost, baseline_cost_usd=Decimal("0.0005") * tests,
-                latency_ms=rng.randint(50, 3000) if paid else rng.randint(1, 10), cache_layer=layer,
-            ))
+            rows.append(
+                ApiCall(
+                    created_at=at,
+                    provider=rng.choice(["judge0", "local_sandbox"]),
+                    operation="execute",
+                    model=rng.choice(LANGUAGES),
+                    user_id=user_id,
+                    feature=rng.choice(["submission", "run"]),
+                    problem_slug=f"problem-{rng.randrange(200)}",
+                    executions=1 if paid else 0,
+                    baseline_executions=tests,
+                    cost_usd=cost,
+                    baseline_cost_usd=Decimal("0.0005") * tests,
+                    latency_ms=rng.randint(50, 3000) if paid else rng.randint(1, 10),
+                    cache_layer=layer,
+                )
+            )
         else:
             layer = rng.choice(MENTOR_LAYERS)
             model = rng.choice(GEMINI_MODELS)
             inp, cached, out = rng.randint(200, 4000), rng.choice([0, 0, 2048]), rng.randint(20, 600)
             paid = layer in ("none", "context")
             cost = (Decimal(inp) * Decimal("0.0000003") + Decimal(out) * Decimal("0.0000025")) if paid else Decimal(0)
-            rows.append(ApiCall(
-                created_at=at, provider="gemini", operation="generate", model=model, user_id=user_id,
-                feature="mentor", reference=f"message:{i}", input_tokens=inp, cached_tokens=cached,
-                output_tokens=out, cost_usd=cost.quantize(Decimal("0.00000001")),
-                baseline_cost_usd=(cost * 2).quantize(Decimal("0.00000001")) if paid else Decimal("0.001"),
-                latency_ms=rng.randint(300, 6000) if paid else rng.randint(1, 20),
-                cache_layer="none" if layer == "context" else layer,
-            ))
+            rows.append(
+                ApiCall(
+                    created_at=at,
+                    provider="gemini",
+                    operation="generate",
+                    model=model,
+                    user_id=user_id,
+                    feature="mentor",
+                    reference=f"message:{i}",
+                    input_tokens=inp,
+                    cached_tokens=cached,
+                    output_tokens=out,
+                    cost_usd=cost.quantize(Decimal("0.00000001")),
+                    baseline_cost_usd=(cost * 2).quantize(Decimal("0.00000001")) if paid else Decimal("0.001"),
+                    latency_ms=rng.randint(300, 6000) if paid else rng.randint(1, 20),
+                    cache_layer="none" if layer == "context" else layer,
+                )
+            )
     return rows

@@ -19,8 +19,16 @@ pytestmark = pytest.mark.django_db
 
 
 def spend(dollars: int, *, user=None, provider="judge0", at=None, cache_layer=CacheLayer.NONE):
-    return record_call(provider=provider, operation="execute", feature="submission", model="dollar", user=user,
-                       usage=Usage(executions=dollars), cache_layer=cache_layer, at=at)
+    return record_call(
+        provider=provider,
+        operation="execute",
+        feature="submission",
+        model="dollar",
+        user=user,
+        usage=Usage(executions=dollars),
+        cache_layer=cache_layer,
+        at=at,
+    )
 
 
 def thresholds_alerted(budget, user=None):
@@ -49,8 +57,10 @@ def test_alerts_are_deduplicated_per_threshold_and_period(dollar_execution):
     for _ in range(3):
         spend(2, at=today + timedelta(days=1))
     assert sorted(Alert.objects.filter(budget=budget).values_list("period_start", "threshold")) == [
-        (today.date(), 50), (today.date(), 100),
-        (today.date() + timedelta(days=1), 50), (today.date() + timedelta(days=1), 100),
+        (today.date(), 50),
+        (today.date(), 100),
+        (today.date() + timedelta(days=1), 50),
+        (today.date() + timedelta(days=1), 100),
     ]
     # The database itself refuses a duplicate (concurrent requests cannot both create one).
     with pytest.raises(IntegrityError):
@@ -123,8 +133,13 @@ def test_provider_budget_counts_only_its_provider(dollar_execution):
     BudgetFactory(scope=BudgetScope.PROVIDER, provider="gemini", amount_usd=Decimal("1"), hard_stop=True)
     spend(5)  # judge0 spend
     check_budget(user=None, provider="gemini", feature="mentor")
-    record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-pro",
-                usage=Usage(output_tokens=100_000))  # $1.00
+    record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-pro",
+        usage=Usage(output_tokens=100_000),
+    )  # $1.00
     with pytest.raises(BudgetExceeded, match="the AI mentor"):
         check_budget(user=None, provider="gemini", feature="mentor")
     check_budget(user=None, provider="judge0", feature="submission")
@@ -155,8 +170,9 @@ def test_api_answers_402_with_reason_not_500(dollar_execution):
     assert int(response["Retry-After"]) > 0
 
 
-def test_alert_is_emailed_and_posted_to_webhook(dollar_execution, settings, webhook,
-                                                django_capture_on_commit_callbacks):
+def test_alert_is_emailed_and_posted_to_webhook(
+    dollar_execution, settings, webhook, django_capture_on_commit_callbacks
+):
     settings.ADMINS = [("Ops", "ops@example.com")]
     budget = BudgetFactory(name="platform", amount_usd=Decimal("2"), thresholds=[100], notify_emails="cfo@example.com")
     with django_capture_on_commit_callbacks(execute=True):
@@ -172,8 +188,9 @@ def test_alert_is_emailed_and_posted_to_webhook(dollar_execution, settings, webh
     assert post["body"]["spend_usd"] == "2.00000000"
 
 
-def test_failing_webhook_is_retried_and_never_breaks_the_request(dollar_execution, settings, webhook,
-                                                                  django_capture_on_commit_callbacks):
+def test_failing_webhook_is_retried_and_never_breaks_the_request(
+    dollar_execution, settings, webhook, django_capture_on_commit_callbacks
+):
     settings.ADMINS = [("Ops", "ops@example.com")]
     webhook.reset(statuses=[500] * 50)
     budget = BudgetFactory(amount_usd=Decimal("1"), thresholds=[100])
@@ -196,8 +213,7 @@ def test_webhook_recovers_after_transient_errors(dollar_execution, webhook, djan
     assert alert.webhook_sent and alert.attempts == 3 and alert.last_error == ""
 
 
-def test_unreachable_webhook_does_not_break_the_request(dollar_execution, settings,
-                                                        django_capture_on_commit_callbacks):
+def test_unreachable_webhook_does_not_break_the_request(dollar_execution, settings, django_capture_on_commit_callbacks):
     settings.COSTS_ALERT_WEBHOOK_URL = "http://127.0.0.1:9/unreachable"
     budget = BudgetFactory(amount_usd=Decimal("1"), thresholds=[100])
     with django_capture_on_commit_callbacks(execute=True):
@@ -221,8 +237,10 @@ def test_daily_rollup_matches_the_ledger_and_survives_reprice(dollar_execution):
     spend(7, cache_layer=CacheLayer.RESULT, at=now)  # free: not in the rollup
     incremental = {(r.scope, r.cost_usd, r.calls) for r in DailySpend.objects.all()}
     assert incremental == {
-        ("global", Decimal("5.00016"), 3), ("provider:judge0", Decimal("5"), 2),
-        ("provider:local_sandbox", Decimal("0.00016"), 1), (f"user:{alice.pk}", Decimal("2.00016"), 2),
+        ("global", Decimal("5.00016"), 3),
+        ("provider:judge0", Decimal("5"), 2),
+        ("provider:local_sandbox", Decimal("0.00016"), 1),
+        (f"user:{alice.pk}", Decimal("2.00016"), 2),
     }
     rebuild(ApiCall=ApiCall, DailySpend=DailySpend)
     assert {(r.scope, r.cost_usd, r.calls) for r in DailySpend.objects.all()} == incremental
@@ -241,10 +259,22 @@ def test_resend_picks_up_alerts_never_enqueued(webhook):
     from costs.services import resend_undelivered_alerts
 
     budget = BudgetFactory(amount_usd=Decimal("1"))
-    never = Alert.objects.create(budget=budget, threshold=50, period_start=datetime.now(UTC).date(),
-                                 spend_usd=Decimal("0.5"), amount_usd=Decimal("1"))
-    done = Alert.objects.create(budget=budget, threshold=85, period_start=datetime.now(UTC).date(),
-                                spend_usd=Decimal("0.9"), amount_usd=Decimal("1"), attempts=1, webhook_sent=True)
+    never = Alert.objects.create(
+        budget=budget,
+        threshold=50,
+        period_start=datetime.now(UTC).date(),
+        spend_usd=Decimal("0.5"),
+        amount_usd=Decimal("1"),
+    )
+    done = Alert.objects.create(
+        budget=budget,
+        threshold=85,
+        period_start=datetime.now(UTC).date(),
+        spend_usd=Decimal("0.9"),
+        amount_usd=Decimal("1"),
+        attempts=1,
+        webhook_sent=True,
+    )
     assert resend_undelivered_alerts() == 1
     never.refresh_from_db()
     done.refresh_from_db()

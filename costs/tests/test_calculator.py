@@ -14,11 +14,20 @@ from costs.services import record_call
 pytestmark = pytest.mark.django_db
 
 INPUTS = CalculatorInputs(
-    users=10, problems_per_user_day=Decimal("2"), tests_per_problem=Decimal("5"), duplicate_share=Decimal("0.5"),
-    mentor_turns_per_user_day=Decimal("2"), input_tokens_per_turn=1000, output_tokens_per_turn=100,
-    cheap_model_share=Decimal("0.5"), mentor_cache_share=Decimal("0.2"), context_cached_share=Decimal("0.5"),
-    cheap_model="gemini-2.5-flash-lite", strong_model="gemini-2.5-flash",
-    judge0_price_per_execution=Decimal("0.001"), self_hosted_monthly_usd=Decimal("50"),
+    users=10,
+    problems_per_user_day=Decimal("2"),
+    tests_per_problem=Decimal("5"),
+    duplicate_share=Decimal("0.5"),
+    mentor_turns_per_user_day=Decimal("2"),
+    input_tokens_per_turn=1000,
+    output_tokens_per_turn=100,
+    cheap_model_share=Decimal("0.5"),
+    mentor_cache_share=Decimal("0.2"),
+    context_cached_share=Decimal("0.5"),
+    cheap_model="gemini-2.5-flash-lite",
+    strong_model="gemini-2.5-flash",
+    judge0_price_per_execution=Decimal("0.001"),
+    self_hosted_monthly_usd=Decimal("50"),
 )
 
 
@@ -39,7 +48,10 @@ def test_scenarios_match_hand_computation():
     for key, (executions, gemini, hosted) in expect.items():
         row = rows[key]
         assert (row["executions"], row["gemini_usd"], row["judge0_hosted_usd"]) == (
-            Decimal(executions), Decimal(gemini), Decimal(hosted)), key
+            Decimal(executions),
+            Decimal(gemini),
+            Decimal(hosted),
+        ), key
         assert row["total_hosted_usd"] == Decimal(gemini) + Decimal(hosted)
         assert row["total_self_hosted_usd"] == Decimal(gemini) + Decimal("50")
     # $50 / $0.001 = 50,000 executions; all-on users run 2 x 30 x 0.5 = 30 per month.
@@ -68,15 +80,47 @@ def measured_ledger():
     now = datetime.now(UTC)
     day = now - timedelta(days=2)
     alice, bob = UserFactory(), UserFactory()
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=alice,
-                usage=Usage(executions=1), baseline_usage=Usage(executions=8), cache_layer=CacheLayer.RESULT, at=day)
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=alice,
-                usage=Usage(executions=1), baseline_usage=Usage(executions=10), at=day)
-    record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash-lite", user=bob,
-                usage=Usage(input_tokens=300, cached_tokens=700, output_tokens=50), reference="message:1", at=day)
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=alice,
+        usage=Usage(executions=1),
+        baseline_usage=Usage(executions=8),
+        cache_layer=CacheLayer.RESULT,
+        at=day,
+    )
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=alice,
+        usage=Usage(executions=1),
+        baseline_usage=Usage(executions=10),
+        at=day,
+    )
+    record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash-lite",
+        user=bob,
+        usage=Usage(input_tokens=300, cached_tokens=700, output_tokens=50),
+        reference="message:1",
+        at=day,
+    )
     # Older than 30 days: not part of the averages.
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
-                usage=Usage(executions=1), at=now - timedelta(days=31))
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=bob,
+        usage=Usage(executions=1),
+        at=now - timedelta(days=31),
+    )
     return now
 
 
@@ -116,8 +160,11 @@ def test_calculator_page_and_json(client, measured_ledger):
     assert api.status_code == 200
     body = api.json()
     assert body["inputs"]["users"] == 500 and body["inputs"]["self_hosted_monthly_usd"] == "100"
-    assert body["measured"]["tests_per_problem"] == {"value": "9.00", "n": 2,
-                                                     "basis": "executions a per-test run would need"}
+    assert body["measured"]["tests_per_problem"] == {
+        "value": "9.00",
+        "n": 2,
+        "basis": "executions a per-test run would need",
+    }
     assert [r["key"] for r in body["rows"]][0] == "unoptimized" and body["rows"][-1]["key"] == "all"
     assert isinstance(body["rows"][0]["gemini_usd"], str)  # money as Decimal strings
     bad = client.get(reverse("costs_api:calculator"), {"duplicate_share": "2"})

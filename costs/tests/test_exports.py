@@ -20,16 +20,47 @@ pytestmark = pytest.mark.django_db
 def ledger_rows():
     now = datetime.now(UTC).replace(microsecond=0)
     alice = UserFactory(username="alice")
-    paid = record_call(provider="judge0", operation="execute", feature="submission", model="python", user=alice,
-                       usage=Usage(executions=1), baseline_usage=Usage(executions=4), problem_slug="two-sum",
-                       latency_ms=120, at=now)
-    hit = record_call(provider="judge0", operation="execute", feature="run", model="python", user=alice,
-                      usage=Usage(executions=1), cache_layer=CacheLayer.RESULT, problem_slug="=HYPERLINK(1)",
-                      latency_ms=2, at=now)
-    turn = record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash",
-                       usage=Usage(input_tokens=100, cached_tokens=50, output_tokens=10), latency_ms=700, at=now)
-    old = record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash",
-                      usage=Usage(input_tokens=100), at=now - timedelta(days=40))
+    paid = record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=alice,
+        usage=Usage(executions=1),
+        baseline_usage=Usage(executions=4),
+        problem_slug="two-sum",
+        latency_ms=120,
+        at=now,
+    )
+    hit = record_call(
+        provider="judge0",
+        operation="execute",
+        feature="run",
+        model="python",
+        user=alice,
+        usage=Usage(executions=1),
+        cache_layer=CacheLayer.RESULT,
+        problem_slug="=HYPERLINK(1)",
+        latency_ms=2,
+        at=now,
+    )
+    turn = record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash",
+        usage=Usage(input_tokens=100, cached_tokens=50, output_tokens=10),
+        latency_ms=700,
+        at=now,
+    )
+    old = record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash",
+        usage=Usage(input_tokens=100),
+        at=now - timedelta(days=40),
+    )
     return {"now": now, "paid": paid, "hit": hit, "turn": turn, "old": old}
 
 
@@ -78,29 +109,43 @@ def test_json_summary(staff_client, ledger_rows):
     assert "Counterfactual" in body["counterfactual_note"]
     bad = staff_client.get(reverse("costs_api:summary"), {"period": "custom"})
     assert bad.status_code == 400
-    custom = staff_client.get(reverse("costs_api:summary"), {
-        "period": "custom", "start": (ledger_rows["now"] - timedelta(days=45)).date().isoformat(),
-        "end": (ledger_rows["now"] - timedelta(days=35)).date().isoformat()}).json()
+    custom = staff_client.get(
+        reverse("costs_api:summary"),
+        {
+            "period": "custom",
+            "start": (ledger_rows["now"] - timedelta(days=45)).date().isoformat(),
+            "end": (ledger_rows["now"] - timedelta(days=35)).date().isoformat(),
+        },
+    ).json()
     assert custom["headline"]["calls"] == 1
 
 
 def test_metrics_output(client, settings, ledger_rows):
     settings.METRICS_TOKEN = "tok"
     text = client.get(reverse("costs:metrics"), HTTP_AUTHORIZATION="Bearer tok").content.decode()
-    assert 'codementor_api_calls_total{cache_layer="none",operation="execute",provider="judge0",status="ok"} 1.0' \
-        in text
+    assert (
+        'codementor_api_calls_total{cache_layer="none",operation="execute",provider="judge0",status="ok"} 1.0' in text
+    )
     assert 'codementor_cache_hits_total{cache_layer="result"} 1.0' in text
-    assert 'codementor_executions_total{cache_layer="none",operation="execute",provider="judge0",status="ok"} 1.0' \
-        in text
-    assert ('codementor_tokens_total{cache_layer="none",kind="cached",operation="generate",provider="gemini",'
-            'status="ok"} 50.0') in text
+    assert (
+        'codementor_executions_total{cache_layer="none",operation="execute",provider="judge0",status="ok"} 1.0' in text
+    )
+    assert (
+        'codementor_tokens_total{cache_layer="none",kind="cached",operation="generate",provider="gemini",'
+        'status="ok"} 50.0'
+    ) in text
     # Latency histogram of paid calls: gemini 700 ms and 0 ms (the old call).
     assert 'codementor_call_latency_ms_bucket{le="500",operation="generate",provider="gemini"} 1.0' in text
     assert 'codementor_call_latency_ms_bucket{le="1000",operation="generate",provider="gemini"} 2.0' in text
     assert 'codementor_call_latency_ms_count{operation="generate",provider="gemini"} 2.0' in text
-    assert "codementor_month_spend_usd{kind=\"projected\"}" in text
-    cost_line = next(line for line in text.splitlines() if line.startswith("codementor_cost_usd_total{")
-                     and 'provider="judge0"' in line and 'cache_layer="none"' in line)
+    assert 'codementor_month_spend_usd{kind="projected"}' in text
+    cost_line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("codementor_cost_usd_total{")
+        and 'provider="judge0"' in line
+        and 'cache_layer="none"' in line
+    )
     assert cost_line.endswith(" 0.0005")
 
 
@@ -118,10 +163,18 @@ def test_cost_report_command(ledger_rows):
 def test_reprice_recomputes_after_a_price_correction(ledger_rows):
     since = ledger_rows["now"].date() - timedelta(days=1)
     # A corrected Judge0 price from 2020 on, and a correction of the flash input price.
-    PriceRule.objects.create(provider="judge0", model="python", unit="execution", price_usd=Decimal("0.001"),
-                             unit_size=1, effective_from=date(2020, 1, 1), source="corrected")
+    PriceRule.objects.create(
+        provider="judge0",
+        model="python",
+        unit="execution",
+        price_usd=Decimal("0.001"),
+        unit_size=1,
+        effective_from=date(2020, 1, 1),
+        source="corrected",
+    )
     PriceRule.objects.filter(provider="gemini", model="gemini-2.5-flash", unit="input_token").update(
-        price_usd=Decimal("0.60"))
+        price_usd=Decimal("0.60")
+    )
     out = io.StringIO()
     call_command("reprice", "--since", since.isoformat(), "--dry-run", stdout=out)
     assert "would change 3" in out.getvalue()

@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db
 
 PAGES = ["costs:dashboard", "costs:calculator", "costs:export_csv"]
 API = ["costs_api:summary", "costs_api:calculator"]
-ADMIN = ["admin:index", "admin:costs_budget_changelist", "admin:costs_alert_changelist",
-         "admin:costs_pricerule_changelist", "admin:costs_apicall_changelist"]
+ADMIN = [
+    "admin:index",
+    "admin:costs_budget_changelist",
+    "admin:costs_alert_changelist",
+    "admin:costs_pricerule_changelist",
+    "admin:costs_apicall_changelist",
+]
 
 
 @pytest.fixture
@@ -87,21 +92,63 @@ def savings_fixture():
     """
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
-    record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash", user=alice,
-                usage=Usage(input_tokens=120, cached_tokens=2048, output_tokens=18, thinking_tokens=40),
-                latency_ms=800, at=now)
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
-                usage=Usage(executions=1), baseline_usage=Usage(executions=8), cache_layer=CacheLayer.RESULT,
-                problem_slug="two-sum", latency_ms=3, at=now)
-    record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash-lite",
-                baseline_model="gemini-2.5-flash", user=alice, usage=Usage(input_tokens=1000, output_tokens=100),
-                latency_ms=400, at=now)
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
-                usage=Usage(executions=1), baseline_usage=Usage(executions=10), problem_slug="two-sum",
-                latency_ms=1200, at=now)
+    record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash",
+        user=alice,
+        usage=Usage(input_tokens=120, cached_tokens=2048, output_tokens=18, thinking_tokens=40),
+        latency_ms=800,
+        at=now,
+    )
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=bob,
+        usage=Usage(executions=1),
+        baseline_usage=Usage(executions=8),
+        cache_layer=CacheLayer.RESULT,
+        problem_slug="two-sum",
+        latency_ms=3,
+        at=now,
+    )
+    record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash-lite",
+        baseline_model="gemini-2.5-flash",
+        user=alice,
+        usage=Usage(input_tokens=1000, output_tokens=100),
+        latency_ms=400,
+        at=now,
+    )
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=bob,
+        usage=Usage(executions=1),
+        baseline_usage=Usage(executions=10),
+        problem_slug="two-sum",
+        latency_ms=1200,
+        at=now,
+    )
     # A refused call costs nothing and adds no latency sample.
-    record_call(provider="judge0", operation="execute", feature="submission", model="python", user=bob,
-                status="refused", error="budget", at=now)
+    record_call(
+        provider="judge0",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=bob,
+        status="refused",
+        error="budget",
+        at=now,
+    )
     return now
 
 
@@ -151,13 +198,17 @@ def test_dashboard_filters_by_provider(client, staff, savings_fixture):
 
 def test_admin_index_shows_unacknowledged_alert_banner(client, staff):
     budget = BudgetFactory(name="Platform monthly", amount_usd=Decimal("5"))
-    alert = Alert.objects.create(budget=budget, threshold=85, period_start=datetime.now(UTC).date(),
-                                 spend_usd=Decimal("4.25"), amount_usd=Decimal("5"))
+    alert = Alert.objects.create(
+        budget=budget,
+        threshold=85,
+        period_start=datetime.now(UTC).date(),
+        spend_usd=Decimal("4.25"),
+        amount_usd=Decimal("5"),
+    )
     html = client.get(reverse("admin:index")).content.decode()
     assert "Budget alerts (1 unacknowledged)" in html and "Platform monthly" in html and "85%" in html
     assert reverse("costs:dashboard") in html
-    client.post(reverse("admin:costs_alert_changelist"),
-                {"action": "acknowledge", "_selected_action": [alert.pk]})
+    client.post(reverse("admin:costs_alert_changelist"), {"action": "acknowledge", "_selected_action": [alert.pk]})
     alert.refresh_from_db()
     assert alert.acknowledged
     assert "Budget alerts" not in client.get(reverse("admin:index")).content.decode()
@@ -170,10 +221,18 @@ def test_ledger_is_read_only_in_admin_and_prices_editable(client, staff, savings
     assert client.get(reverse("admin:costs_apicall_add")).status_code == 403
     assert client.post(reverse("admin:costs_apicall_change", args=[call.pk]), {"cost_usd": "0"}).status_code == 403
     rule = PriceRule.objects.get(provider="judge0", model="*", unit="execution")
-    response = client.post(reverse("admin:costs_pricerule_change", args=[rule.pk]), {
-        "provider": "judge0", "model": "*", "unit": "execution", "price_usd": "0.00060000", "unit_size": 1,
-        "effective_from": rule.effective_from.isoformat(), "source": "corrected",
-    })
+    response = client.post(
+        reverse("admin:costs_pricerule_change", args=[rule.pk]),
+        {
+            "provider": "judge0",
+            "model": "*",
+            "unit": "execution",
+            "price_usd": "0.00060000",
+            "unit_size": 1,
+            "effective_from": rule.effective_from.isoformat(),
+            "source": "corrected",
+        },
+    )
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.price_usd == Decimal("0.0006")
@@ -182,8 +241,9 @@ def test_ledger_is_read_only_in_admin_and_prices_editable(client, staff, savings
 def test_custom_period_bounds_are_inclusive(client, staff, savings_fixture):
     day = savings_fixture.date()
     before = (day - timedelta(days=3)).isoformat()
-    response = client.get(reverse("costs:dashboard"), {"period": "custom", "start": before,
-                                                       "end": (day - timedelta(days=1)).isoformat()})
+    response = client.get(
+        reverse("costs:dashboard"), {"period": "custom", "start": before, "end": (day - timedelta(days=1)).isoformat()}
+    )
     assert response.context["h"]["calls"] == 0
     response = client.get(reverse("costs:dashboard"), {"period": "custom", "start": before, "end": day.isoformat()})
     assert response.context["h"]["calls"] == 5
@@ -206,8 +266,14 @@ def test_budget_validation_in_admin(client, staff):
     from costs.models import Budget
 
     url = reverse("admin:costs_budget_add")
-    base = {"name": "b", "period": "month", "amount_usd": "10", "thresholds": "[50, 100]", "active": "on",
-            "notify_emails": ""}
+    base = {
+        "name": "b",
+        "period": "month",
+        "amount_usd": "10",
+        "thresholds": "[50, 100]",
+        "active": "on",
+        "notify_emails": "",
+    }
     response = client.post(url, {**base, "scope": "provider", "provider": ""})
     assert response.status_code == 200 and "needs a provider" in response.content.decode()
     response = client.post(url, {**base, "scope": "global", "thresholds": '["half"]'})

@@ -22,12 +22,10 @@ def test_dashboard_query_budget_with_100k_rows(client, django_assert_max_num_que
     User.objects.bulk_create([User(username=f"scale{i}") for i in range(60)])
     user_ids = list(User.objects.filter(username__startswith="scale").values_list("pk", flat=True))
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=27)
-    ApiCall.objects.bulk_create(build_ledger_rows(100_000, user_ids=user_ids, start=start, days=28),
-                                batch_size=5000)
+    ApiCall.objects.bulk_create(build_ledger_rows(100_000, user_ids=user_ids, start=start, days=28), batch_size=5000)
     assert ApiCall.objects.count() == 100_000
     client.force_login(StaffFactory())
-    params = {"period": "custom", "start": start.date().isoformat(),
-              "end": datetime.now(UTC).date().isoformat()}
+    params = {"period": "custom", "start": start.date().isoformat(), "end": datetime.now(UTC).date().isoformat()}
     with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
         response = client.get(reverse("costs:dashboard"), params)
     assert response.status_code == 200

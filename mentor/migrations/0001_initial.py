@@ -7,69 +7,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('problems', '0001_initial'),
+        ("problems", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContextCache',
+            name="ContextCache",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('model', models.CharField(max_length=100)),
-                ('name', models.CharField(max_length=200)),
-                ('tokens', models.PositiveIntegerField(default=0)),
-                ('expire_time', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("model", models.CharField(max_length=100)),
+                ("name", models.CharField(max_length=200)),
+                ("tokens", models.PositiveIntegerField(default=0)),
+                ("expire_time", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('summary', models.TextField(blank=True)),
-                ('problem', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mentor_conversations', to='problems.problem')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentor_conversations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mentor_conversations",
+                        to="problems.problem",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentor_conversations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('user', 'Student'), ('mentor', 'Mentor')], max_length=8)),
-                ('text', models.TextField()),
-                ('code', models.TextField(blank=True)),
-                ('language', models.CharField(blank=True, max_length=16)),
-                ('model', models.CharField(blank=True, max_length=100)),
-                ('layer', models.CharField(blank=True, choices=[('pattern', 'Pattern responder'), ('response_cache', 'Response cache'), ('model', 'Gemini model'), ('offline', 'Offline mentor'), ('fallback', 'Offline fallback after a Gemini failure')], max_length=16)),
-                ('route_reason', models.CharField(blank=True, max_length=200)),
-                ('tools_used', models.JSONField(blank=True, default=list)),
-                ('input_tokens', models.PositiveIntegerField(default=0)),
-                ('cached_tokens', models.PositiveIntegerField(default=0)),
-                ('output_tokens', models.PositiveIntegerField(default=0)),
-                ('thinking_tokens', models.PositiveIntegerField(default=0)),
-                ('api_calls', models.PositiveSmallIntegerField(default=0)),
-                ('cost_usd', models.DecimalField(decimal_places=8, default=Decimal('0'), max_digits=14)),
-                ('latency_ms', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='mentor.conversation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("role", models.CharField(choices=[("user", "Student"), ("mentor", "Mentor")], max_length=8)),
+                ("text", models.TextField()),
+                ("code", models.TextField(blank=True)),
+                ("language", models.CharField(blank=True, max_length=16)),
+                ("model", models.CharField(blank=True, max_length=100)),
+                (
+                    "layer",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pattern", "Pattern responder"),
+                            ("response_cache", "Response cache"),
+                            ("model", "Gemini model"),
+                            ("offline", "Offline mentor"),
+                            ("fallback", "Offline fallback after a Gemini failure"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("route_reason", models.CharField(blank=True, max_length=200)),
+                ("tools_used", models.JSONField(blank=True, default=list)),
+                ("input_tokens", models.PositiveIntegerField(default=0)),
+                ("cached_tokens", models.PositiveIntegerField(default=0)),
+                ("output_tokens", models.PositiveIntegerField(default=0)),
+                ("thinking_tokens", models.PositiveIntegerField(default=0)),
+                ("api_calls", models.PositiveSmallIntegerField(default=0)),
+                ("cost_usd", models.DecimalField(decimal_places=8, default=Decimal("0"), max_digits=14)),
+                ("latency_ms", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="mentor.conversation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['user', '-created_at'], name='mentor_conv_user_id_479eb7_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["user", "-created_at"], name="mentor_conv_user_id_479eb7_idx"),
         ),
     ]

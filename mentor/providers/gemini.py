@@ -53,9 +53,15 @@ def _take_attempts() -> list[int | None]:
 
 def get_client() -> genai.Client:
     """One SDK client per process and configuration (the key is never logged)."""
-    config = (settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_API_VERSION,
-              settings.GEMINI_TIMEOUT_MS, settings.GEMINI_RETRY_ATTEMPTS, settings.GEMINI_RETRY_INITIAL_DELAY,
-              settings.GEMINI_RETRY_MAX_DELAY)
+    config = (
+        settings.GEMINI_API_KEY,
+        settings.GEMINI_BASE_URL,
+        settings.GEMINI_API_VERSION,
+        settings.GEMINI_TIMEOUT_MS,
+        settings.GEMINI_RETRY_ATTEMPTS,
+        settings.GEMINI_RETRY_INITIAL_DELAY,
+        settings.GEMINI_RETRY_MAX_DELAY,
+    )
     client = _clients.get(config)
     if client is None:
         client = genai.Client(
@@ -78,9 +84,7 @@ def get_client() -> genai.Client:
 
 
 def request_contents(turn: Turn) -> list[types.Content]:
-    contents = [
-        types.Content(role=m["role"], parts=[types.Part.from_text(text=m["text"])]) for m in turn.history
-    ]
+    contents = [types.Content(role=m["role"], parts=[types.Part.from_text(text=m["text"])]) for m in turn.history]
     question = turn.text
     if turn.code:
         question += f"\n\nMy code ({turn.language or 'python'}):\n```\n{turn.code}\n```"
@@ -106,8 +110,11 @@ class GeminiProvider:
         if cached:
             kwargs["cached_content"] = cached
         else:
-            kwargs.update(system_instruction=SYSTEM_INSTRUCTION, tools=context_cache.tool_objects(),
-                          tool_config=context_cache.tool_config())
+            kwargs.update(
+                system_instruction=SYSTEM_INSTRUCTION,
+                tools=context_cache.tool_objects(),
+                tool_config=context_cache.tool_config(),
+            )
         return types.GenerateContentConfig(**kwargs)
 
     @staticmethod
@@ -115,8 +122,9 @@ class GeminiProvider:
         try:
             check_budget(user=turn.user, provider="gemini", feature="mentor")
         except BudgetExceeded as exc:
-            answer.ledger_ids.append(record_call(operation="generate", status=CallStatus.REFUSED,
-                                                 error=exc.message, **common).pk)
+            answer.ledger_ids.append(
+                record_call(operation="generate", status=CallStatus.REFUSED, error=exc.message, **common).pk
+            )
             raise ProviderFailed(f"budget: {exc.message}", answer=answer) from exc
 
     @staticmethod
@@ -125,18 +133,28 @@ class GeminiProvider:
         error statuses, and attempts that got no response at all (timeouts, connection errors)."""
         for code in attempts:
             answer.api_calls += 1
-            error = (f"HTTP {code}, retried by the SDK" if code is not None
-                     else "no response (timeout or connection error), retried by the SDK")
-            answer.ledger_ids.append(record_call(operation="generate", status=CallStatus.ERROR,
-                                                 error=error, **common).pk)
+            error = (
+                f"HTTP {code}, retried by the SDK"
+                if code is not None
+                else "no response (timeout or connection error), retried by the SDK"
+            )
+            answer.ledger_ids.append(
+                record_call(operation="generate", status=CallStatus.ERROR, error=error, **common).pk
+            )
 
     def answer(self, turn: Turn) -> Answer:
         model = turn.route.model
         deadline = time.monotonic() + settings.MENTOR_TURN_DEADLINE_SECONDS
         answer = Answer(text="", model=model)
-        common = {"provider": "gemini", "feature": "mentor", "model": model, "user": turn.user,
-                  "reference": turn.reference, "baseline_model": settings.MENTOR_STRONG_MODEL,
-                  "problem_slug": getattr(turn.tools.problem, "slug", "") or ""}
+        common = {
+            "provider": "gemini",
+            "feature": "mentor",
+            "model": model,
+            "user": turn.user,
+            "reference": turn.reference,
+            "baseline_model": settings.MENTOR_STRONG_MODEL,
+            "problem_slug": getattr(turn.tools.problem, "slug", "") or "",
+        }
         self._check_budget(turn, common, answer)  # before the cache too: creating one is paid
         cached = context_cache.cache_name(client=self.client, model=model, user=turn.user, reference=turn.reference)
         conversation = request_contents(turn)
@@ -157,14 +175,21 @@ class GeminiProvider:
             except errors.APIError as exc:
                 self._record_retried(_take_attempts()[:-1], answer, common)
                 answer.api_calls += 1
-                answer.ledger_ids.append(record_call(
-                    operation="generate", status=CallStatus.ERROR, error=f"{exc.code} {exc.status}: {exc.message}",
-                    latency_ms=_ms(started), **common).pk)
+                answer.ledger_ids.append(
+                    record_call(
+                        operation="generate",
+                        status=CallStatus.ERROR,
+                        error=f"{exc.code} {exc.status}: {exc.message}",
+                        latency_ms=_ms(started),
+                        **common,
+                    ).pk
+                )
                 if exc.code == 404 and cached and not recreated:
                     # The cache expired or vanished: forget it and recreate it, once.
                     context_cache.invalidate(model=model, name=cached)
-                    cached = context_cache.cache_name(client=self.client, model=model, user=turn.user,
-                                                      reference=turn.reference)
+                    cached = context_cache.cache_name(
+                        client=self.client, model=model, user=turn.user, reference=turn.reference
+                    )
                     recreated = True
                     continue
                 raise ProviderFailed(f"gemini {exc.code} {exc.status}", answer=answer) from exc
@@ -172,9 +197,15 @@ class GeminiProvider:
                 # The last attempt is the one that failed for good: its row follows.
                 self._record_retried(_take_attempts()[:-1], answer, common)
                 answer.api_calls += 1
-                answer.ledger_ids.append(record_call(
-                    operation="generate", status=CallStatus.ERROR, error=f"{exc.__class__.__name__}: {exc}"[:500],
-                    latency_ms=_ms(started), **common).pk)
+                answer.ledger_ids.append(
+                    record_call(
+                        operation="generate",
+                        status=CallStatus.ERROR,
+                        error=f"{exc.__class__.__name__}: {exc}"[:500],
+                        latency_ms=_ms(started),
+                        **common,
+                    ).pk
+                )
                 raise ProviderFailed(f"gemini transport: {exc.__class__.__name__}", answer=answer) from exc
             self._record_retried(_take_attempts()[:-1], answer, common)  # the last one is this answer
             rounds += 1
@@ -185,16 +216,26 @@ class GeminiProvider:
             answer.cached_tokens += usage.cached_tokens
             answer.output_tokens += usage.output_tokens
             answer.thinking_tokens += usage.thinking_tokens
-            answer.ledger_ids.append(record_call(
-                operation="generate", usage=usage, raw_usage={**raw, "response_id": response.response_id,
-                                                              "model_version": response.model_version,
-                                                              "cached_content": cached or ""},
-                latency_ms=_ms(started), **common).pk)
+            answer.ledger_ids.append(
+                record_call(
+                    operation="generate",
+                    usage=usage,
+                    raw_usage={
+                        **raw,
+                        "response_id": response.response_id,
+                        "model_version": response.model_version,
+                        "cached_content": cached or "",
+                    },
+                    latency_ms=_ms(started),
+                    **common,
+                ).pk
+            )
             calls = response.function_calls or []
             if not calls:
                 # A blocked prompt has no candidates (promptFeedback.blockReason) and so no text.
                 answer.text = (response.text or "").strip() or (
-                    "I could not answer that one. Could you rephrase it, or ask about your problem or code?")
+                    "I could not answer that one. Could you rephrase it, or ask about your problem or code?"
+                )
                 return answer
             # Verbatim: keeps thoughtSignature parts the next request must echo.
             conversation.append(response.candidates[0].content)
@@ -202,8 +243,9 @@ class GeminiProvider:
             for call in calls:
                 result = run_tool(call.name, call.args, turn.tools)
                 payload = result if "error" in result else {"result": result}
-                parts.append(types.Part(function_response=types.FunctionResponse(
-                    id=call.id, name=call.name, response=payload)))
+                parts.append(
+                    types.Part(function_response=types.FunctionResponse(id=call.id, name=call.name, response=payload))
+                )
             conversation.append(types.Content(role="user", parts=parts))
         # Out of rounds with calls still pending: answer from the tool results we have.
         from .offline import OfflineProvider

@@ -55,20 +55,26 @@ def _review(result: dict) -> str:
     if result.get("verdict") == "not_run":
         lines.append(f"I could not run your code: {result.get('error', 'unknown reason')}.")
     else:
-        lines.append(f"On the sample tests: **{verdict}** ({result.get('samples_passed', 0)}/"
-                     f"{result.get('samples_total', 0)} passed).")
+        lines.append(
+            f"On the sample tests: **{verdict}** ({result.get('samples_passed', 0)}/"
+            f"{result.get('samples_total', 0)} passed)."
+        )
     failing = result.get("first_failing_sample")
     if failing:
-        lines.append(f"- First failing sample: input `{_short(failing.get('input'))}`, expected "
-                     f"`{_short(failing.get('expected'))}`, your output `{_short(failing.get('actual'))}`. "
-                     "Trace your code by hand on this input.")
+        lines.append(
+            f"- First failing sample: input `{_short(failing.get('input'))}`, expected "
+            f"`{_short(failing.get('expected'))}`, your output `{_short(failing.get('actual'))}`. "
+            "Trace your code by hand on this input."
+        )
     if result.get("compile_output"):
         lines.append(f"- Compiler says: `{_short(result['compile_output'], 160)}`")
     for note in result.get("observations") or []:
         lines.append(f"- {note[0].upper()}{note[1:]}.")
     if result.get("verdict") == "accepted" and not result.get("observations"):
-        lines.append("- The samples pass. Submit to run the hidden tests, and think about edge cases "
-                     "(empty input, duplicates, large values).")
+        lines.append(
+            "- The samples pass. Submit to run the hidden tests, and think about edge cases "
+            "(empty input, duplicates, large values)."
+        )
     return "\n".join(lines)
 
 
@@ -82,12 +88,17 @@ def _progress(result: dict) -> str:
     if "error" in result:
         return f"I could not read your progress: {result['error']}."
     solved = result.get("solved", {})
-    parts = [f"You have solved {solved.get('total', 0)} problems; current streak {result.get('current_streak', 0)} "
-             f"day(s), longest {result.get('longest_streak', 0)}."]
+    parts = [
+        f"You have solved {solved.get('total', 0)} problems; current streak {result.get('current_streak', 0)} "
+        f"day(s), longest {result.get('longest_streak', 0)}."
+    ]
     weakest = result.get("weakest_topics") or []
     if weakest:
-        parts.append("Weakest topics: " + ", ".join(f"{t['topic']} ({t['solved']}/{t['attempted']} solved)"
-                                                     for t in weakest) + ".")
+        parts.append(
+            "Weakest topics: "
+            + ", ".join(f"{t['topic']} ({t['solved']}/{t['attempted']} solved)" for t in weakest)
+            + "."
+        )
     if result.get("untried_topics"):
         parts.append("Not tried yet: " + ", ".join(result["untried_topics"]) + ".")
     return " ".join(parts)
@@ -102,9 +113,11 @@ def _concept(turn: Turn) -> str:
     if hint:
         topic, text = hint
         return f"*{topic}*: {text}"
-    return ("Start from a small example and solve it by hand; write down what you need to remember at each "
-            "step. That usually points to the right data structure. Share your code and I will run it on the "
-            "sample tests.")
+    return (
+        "Start from a small example and solve it by hand; write down what you need to remember at each "
+        "step. That usually points to the right data structure. Share your code and I will run it on the "
+        "sample tests."
+    )
 
 
 def _short(value, limit: int = 80) -> str:

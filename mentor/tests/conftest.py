@@ -79,10 +79,10 @@ def make_sum_problem(slug: str = "mentor-sum", **kwargs):
     """A stdio problem: read two integers, print their sum (two samples, one hidden test)."""
     from problems.tests.factories import ProblemFactory, TestCaseFactory
 
-    problem = ProblemFactory(slug=slug, title="Sum Two", kind="stdio", signature={}, statement="Print a+b.",
-                             **kwargs)
-    for order, (inp, out, sample) in enumerate([("1 2\n", "3\n", True), ("5 7\n", "12\n", True),
-                                                ("10 1\n", "11\n", False)]):
+    problem = ProblemFactory(slug=slug, title="Sum Two", kind="stdio", signature={}, statement="Print a+b.", **kwargs)
+    for order, (inp, out, sample) in enumerate(
+        [("1 2\n", "3\n", True), ("5 7\n", "12\n", True), ("10 1\n", "11\n", False)]
+    ):
         TestCaseFactory(problem=problem, order=order, input=inp, expected_output=out, is_sample=sample)
     return problem
 

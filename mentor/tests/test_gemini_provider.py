@@ -39,14 +39,24 @@ def test_two_round_tool_loop_runs_the_tool_and_writes_one_ledger_row_per_call(ge
     user = UserFactory()
     problem = make_sum_problem()
     conversation = services.start_conversation(user=user, problem=problem)
-    gemini.script(settings.MENTOR_STRONG_MODEL, [
-        {"calls": [{"name": "analyze_code_submission",
-                    "args": {"problem_slug": problem.slug, "code": SUM_WRONG, "language": "python"}}]},
-        {"text": "Your code multiplies; the samples expect a sum. Check the operator."},
-    ])
+    gemini.script(
+        settings.MENTOR_STRONG_MODEL,
+        [
+            {
+                "calls": [
+                    {
+                        "name": "analyze_code_submission",
+                        "args": {"problem_slug": problem.slug, "code": SUM_WRONG, "language": "python"},
+                    }
+                ]
+            },
+            {"text": "Your code multiplies; the samples expect a sum. Check the operator."},
+        ],
+    )
 
-    reply = services.ask(user=user, conversation=conversation, text="Why does my code fail?", code=SUM_WRONG,
-                         language="python")
+    reply = services.ask(
+        user=user, conversation=conversation, text="Why does my code fail?", code=SUM_WRONG, language="python"
+    )
 
     assert reply.layer == Layer.MODEL and reply.model == settings.MENTOR_STRONG_MODEL
     assert reply.text.startswith("Your code multiplies")
@@ -62,8 +72,10 @@ def test_two_round_tool_loop_runs_the_tool_and_writes_one_ledger_row_per_call(ge
     second_contents = generates[1]["body"]["contents"]
     model_turn = second_contents[-2]
     assert model_turn["role"] == "model"
-    assert model_turn["parts"][0].get("thoughtSignature", model_turn["parts"][0].get("thought_signature")) \
-        == "c2lnbmF0dXJl"  # appended verbatim
+    assert (
+        model_turn["parts"][0].get("thoughtSignature", model_turn["parts"][0].get("thought_signature"))
+        == "c2lnbmF0dXJl"
+    )  # appended verbatim
     response_part = second_contents[-1]["parts"][0]
     fr = response_part.get("functionResponse") or response_part.get("function_response")
     assert fr["id"] == first_call["id"] and fr["name"] == "analyze_code_submission"
@@ -188,8 +200,11 @@ def test_cache_created_once_and_shared_with_another_process(gemini, settings):
         "DJANGO_SETTINGS_MODULE": "codementor.settings_test",
         "TEST_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "TEST_REDIS_URL": settings.REDIS_URL,
-        "GEMINI_API_KEY": "test-key", "GEMINI_BASE_URL": gemini.url, "MENTOR_CACHE_MIN_TOKENS": "1024",
-        "MENTOR_CACHE_EXPECTED_READS_PER_HOUR": "100", "NO_PROXY": "127.0.0.1,localhost",
+        "GEMINI_API_KEY": "test-key",
+        "GEMINI_BASE_URL": gemini.url,
+        "MENTOR_CACHE_MIN_TOKENS": "1024",
+        "MENTOR_CACHE_EXPECTED_READS_PER_HOUR": "100",
+        "NO_PROXY": "127.0.0.1,localhost",
     }
     code = (
         "import django, json; django.setup()\n"
@@ -199,8 +214,9 @@ def test_cache_created_once_and_shared_with_another_process(gemini, settings):
         f"r = services.ask(user=u, conversation=Conversation.objects.get(pk={other.pk}), text='What is a deque?')\n"
         "print(json.dumps({'layer': r.layer, 'model': r.model}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=settings.BASE_DIR)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=settings.BASE_DIR
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["layer"] == "model"
     assert len(gemini.calls("cache.create")) == 1  # the other process reused it
@@ -227,8 +243,7 @@ def test_sdk_retries_a_503_then_succeeds(gemini):
 def test_persistent_429_falls_back_to_offline_answer_and_ledger_has_error(gemini, settings):
     gemini.fail_next(10, codes=[429, 503])
     user = UserFactory()
-    reply = services.ask(user=user, conversation=services.start_conversation(user=user),
-                         text="What is binary search?")
+    reply = services.ask(user=user, conversation=services.start_conversation(user=user), text="What is binary search?")
     assert reply.layer == Layer.FALLBACK
     assert "Offline mentor" in reply.text and "busy" in reply.text
     assert "Binary search" in reply.text  # the playbook hint
@@ -285,8 +300,11 @@ def test_cache_ttl_is_extended_while_in_use_and_the_storage_is_in_the_ledger(gem
     # Time passes: only 100 s of the 600 s TTL are left.
     soon = timezone.now() + timedelta(seconds=100)
     ContextCache.objects.filter(pk=row.pk).update(expire_time=soon)
-    cache.set(_redis_key(cache_key(row.model)), {"name": row.name, "expire": soon.isoformat(),
-                                                 "tokens": row.tokens}, timeout=100)
+    cache.set(
+        _redis_key(cache_key(row.model)),
+        {"name": row.name, "expire": soon.isoformat(), "tokens": row.tokens},
+        timeout=100,
+    )
     services.ask(user=user, conversation=services.start_conversation(user=user), text="What is a tree?")
     patches = gemini.calls("cache.PATCH")
     assert len(patches) == 1 and patches[0]["body"]["ttl"] == "600s"
@@ -305,24 +323,50 @@ def test_standin_accepts_snake_case_and_rejects_tools_with_cached_content(gemini
     gemini_server.reset()
     base = f"{gemini_server.url}/v1"
     headers = {"x-goog-api-key": "k"}
-    small = requests.post(f"{base}/cachedContents", headers=headers, timeout=5, json={
-        "model": "models/m", "system_instruction": {"parts": [{"text": "tiny"}]}})
+    small = requests.post(
+        f"{base}/cachedContents",
+        headers=headers,
+        timeout=5,
+        json={"model": "models/m", "system_instruction": {"parts": [{"text": "tiny"}]}},
+    )
     assert small.status_code == 400 and "minimum token count" in small.json()["error"]["message"]
-    created = requests.post(f"{base}/cachedContents", headers=headers, timeout=5, json={
-        "model": "models/m", "contents": [{"role": "user", "parts": [{"text": "x" * 4000}]}], "ttl": "60s"})
+    created = requests.post(
+        f"{base}/cachedContents",
+        headers=headers,
+        timeout=5,
+        json={"model": "models/m", "contents": [{"role": "user", "parts": [{"text": "x" * 4000}]}], "ttl": "60s"},
+    )
     name = created.json()["name"]
-    both = requests.post(f"{base}/models/m:generateContent", headers=headers, timeout=5, json={
-        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cached_content": name,
-        "system_instruction": {"parts": [{"text": "be brief"}]}})
+    both = requests.post(
+        f"{base}/models/m:generateContent",
+        headers=headers,
+        timeout=5,
+        json={
+            "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+            "cached_content": name,
+            "system_instruction": {"parts": [{"text": "be brief"}]},
+        },
+    )
     assert both.status_code == 400
-    ok = requests.post(f"{base}/models/m:generateContent", headers=headers, timeout=5, json={
-        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cached_content": name,
-        "generation_config": {"thinking_config": {"thinking_budget": 0}}})
+    ok = requests.post(
+        f"{base}/models/m:generateContent",
+        headers=headers,
+        timeout=5,
+        json={
+            "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+            "cached_content": name,
+            "generation_config": {"thinking_config": {"thinking_budget": 0}},
+        },
+    )
     usage = ok.json()["usageMetadata"]
     assert ok.status_code == 200 and usage["cachedContentTokenCount"] == 1000
     assert usage["promptTokenCount"] == 1001
-    other_model = requests.post(f"{base}/models/other:generateContent", headers=headers, timeout=5, json={
-        "contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cachedContent": name})
+    other_model = requests.post(
+        f"{base}/models/other:generateContent",
+        headers=headers,
+        timeout=5,
+        json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "cachedContent": name},
+    )
     assert other_model.status_code == 400
     assert requests.get(f"{base}/cachedContents/nope", headers=headers, timeout=5).status_code == 404
     assert requests.delete(f"{base}/{name}", headers=headers, timeout=5).json() == {}

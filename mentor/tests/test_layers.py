@@ -51,12 +51,15 @@ def test_response_cache_serves_public_question_to_another_student_without_http(g
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("text,kwargs", [
-    ("Why does my code fail on the second sample?", {}),
-    ("What is a hash map?", {"code": "def f():\n    return 1\n", "language": "python"}),
-    ("How is my progress going?", {}),
-    ("What should I solve next?", {}),
-])
+@pytest.mark.parametrize(
+    "text,kwargs",
+    [
+        ("Why does my code fail on the second sample?", {}),
+        ("What is a hash map?", {"code": "def f():\n    return 1\n", "language": "python"}),
+        ("How is my progress going?", {}),
+        ("What should I solve next?", {}),
+    ],
+)
 def test_personal_questions_are_never_served_from_another_students_answer(gemini, text, kwargs):
     a, b = UserFactory(), UserFactory()
     ask(a, text, **kwargs)

@@ -31,8 +31,10 @@ def test_unknown_or_unpublished_problem_is_404(client, problem):
 def test_ask_answers_with_code_and_layer(client, problem, offline):
     user = UserFactory()
     client.force_login(user)
-    response = client.post("/mentor/ask/mentor-page/", {
-        "text": "Can you review my code?", "code": "def add(a, b):\n    return a - b\n", "language": "python"})
+    response = client.post(
+        "/mentor/ask/mentor-page/",
+        {"text": "Can you review my code?", "code": "def add(a, b):\n    return a - b\n", "language": "python"},
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     conversation = Conversation.objects.get(pk=data["conversation"])
@@ -52,10 +54,15 @@ def test_answers_are_sanitized_markdown_and_staff_see_cost(client, problem):
     staff = StaffFactory()
     conversation = Conversation.objects.create(user=staff, problem=problem)
     Message.objects.create(conversation=conversation, role=Role.USER, text="<b>hi</b>")
-    Message.objects.create(conversation=conversation, role=Role.MENTOR, layer=Layer.MODEL, model="gemini-x",
-                           cost_usd="0.00123400",
-                           text="**Use a dict.**\n\n```python\nseen = {}\n```\n<script>alert(1)</script>"
-                                "<a href=\"javascript:alert(2)\">x</a><img src=x onerror=alert(3)>")
+    Message.objects.create(
+        conversation=conversation,
+        role=Role.MENTOR,
+        layer=Layer.MODEL,
+        model="gemini-x",
+        cost_usd="0.00123400",
+        text="**Use a dict.**\n\n```python\nseen = {}\n```\n<script>alert(1)</script>"
+        '<a href="javascript:alert(2)">x</a><img src=x onerror=alert(3)>',
+    )
     client.force_login(staff)
     panel = client.get("/mentor/panel/mentor-page/").content.decode()
     assert "<strong>Use a dict.</strong>" in panel and '<code class="language-python">' in panel
@@ -70,8 +77,9 @@ def test_someone_elses_conversation_is_never_used(client, problem, offline):
     Message.objects.create(conversation=theirs, role=Role.USER, text="PRIVATE QUESTION")
     me = UserFactory()
     client.force_login(me)
-    data = client.post("/mentor/ask/mentor-page/", {"text": "hello there, what next?",
-                                                    "conversation": theirs.pk}).json()
+    data = client.post(
+        "/mentor/ask/mentor-page/", {"text": "hello there, what next?", "conversation": theirs.pk}
+    ).json()
     assert data["conversation"] != theirs.pk
     assert "PRIVATE QUESTION" not in data["html"]
     assert "PRIVATE QUESTION" not in client.get("/mentor/panel/mentor-page/").content.decode()

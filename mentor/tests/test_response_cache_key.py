@@ -39,10 +39,19 @@ def test_key_ignores_only_case_compatibility_forms_and_whitespace_runs():
     assert key("x\u00a0y") == key("x y")  # NFKC: no-break space is a space
 
 
-@pytest.mark.parametrize("other", [
-    "What is a hash map", "What is a hash map!", "What is a hash-map?", "What is a hash map? ok",
-    "Was ist eine Hashmap?", "What is a hash map?é", "What is a hash map?中文", "What is a хash map?",
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        "What is a hash map",
+        "What is a hash map!",
+        "What is a hash-map?",
+        "What is a hash map? ok",
+        "Was ist eine Hashmap?",
+        "What is a hash map?é",
+        "What is a hash map?中文",
+        "What is a хash map?",
+    ],
+)
 def test_every_character_the_model_reads_is_in_the_key(other):
     # The old key kept [a-z0-9' ] only: punctuation and every non-ASCII letter vanished.
     assert key(other) != key(VISIBLE)
@@ -73,12 +82,14 @@ def test_text_is_in_the_key_losslessly_enough_to_tell_personal_questions():
 def test_an_answer_to_a_hidden_instruction_is_never_served_to_the_next_student(gemini, hidden):
     problem = ProblemFactory(slug="hash-map-hidden")
     attacker, victim = UserFactory(), UserFactory()
-    first = services.ask(user=attacker, conversation=services.start_conversation(user=attacker, problem=problem),
-                         text=hidden)
+    first = services.ask(
+        user=attacker, conversation=services.start_conversation(user=attacker, problem=problem), text=hidden
+    )
     assert first.layer == Layer.MODEL
     calls = len(gemini.calls("generateContent"))
-    second = services.ask(user=victim, conversation=services.start_conversation(user=victim, problem=problem),
-                          text=VISIBLE)
+    second = services.ask(
+        user=victim, conversation=services.start_conversation(user=victim, problem=problem), text=VISIBLE
+    )
     assert second.layer == Layer.MODEL  # answered by the model for its own text, not from the cache
     assert len(gemini.calls("generateContent")) > calls
 
@@ -88,6 +99,7 @@ def test_control_the_visible_question_is_shared(gemini):
     problem = ProblemFactory(slug="hash-map-visible")
     a, b = UserFactory(), UserFactory()
     services.ask(user=a, conversation=services.start_conversation(user=a, problem=problem), text=VISIBLE)
-    second = services.ask(user=b, conversation=services.start_conversation(user=b, problem=problem),
-                          text="what is a HASH map?")
+    second = services.ask(
+        user=b, conversation=services.start_conversation(user=b, problem=problem), text="what is a HASH map?"
+    )
     assert second.layer == Layer.RESPONSE_CACHE

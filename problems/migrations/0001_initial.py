@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,88 +14,141 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Problem',
+            name="Problem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('difficulty', models.CharField(choices=[('easy', 'Easy'), ('medium', 'Medium'), ('hard', 'Hard')], db_index=True, max_length=10)),
-                ('statement', models.TextField(help_text='Markdown; rendered to sanitized HTML')),
-                ('statement_html', models.TextField(blank=True, editable=False)),
-                ('kind', models.CharField(choices=[('function', "Function (harness calls the student's function)"), ('stdio', 'Standard input/output')], default='function', max_length=10)),
-                ('signature', models.JSONField(blank=True, default=dict)),
-                ('time_limit_ms', models.PositiveIntegerField(default=2000, help_text='Per test')),
-                ('memory_limit_mb', models.PositiveIntegerField(default=256)),
-                ('is_published', models.BooleanField(db_index=True, default=True)),
-                ('reference_solution', models.TextField(blank=True)),
-                ('test_set_version', models.CharField(blank=True, editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "difficulty",
+                    models.CharField(
+                        choices=[("easy", "Easy"), ("medium", "Medium"), ("hard", "Hard")], db_index=True, max_length=10
+                    ),
+                ),
+                ("statement", models.TextField(help_text="Markdown; rendered to sanitized HTML")),
+                ("statement_html", models.TextField(blank=True, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("function", "Function (harness calls the student's function)"),
+                            ("stdio", "Standard input/output"),
+                        ],
+                        default="function",
+                        max_length=10,
+                    ),
+                ),
+                ("signature", models.JSONField(blank=True, default=dict)),
+                ("time_limit_ms", models.PositiveIntegerField(default=2000, help_text="Per test")),
+                ("memory_limit_mb", models.PositiveIntegerField(default=256)),
+                ("is_published", models.BooleanField(db_index=True, default=True)),
+                ("reference_solution", models.TextField(blank=True)),
+                ("test_set_version", models.CharField(blank=True, editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=80)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=80)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TestCase',
+            name="TestCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('input', models.TextField()),
-                ('expected_output', models.TextField()),
-                ('is_sample', models.BooleanField(default=False)),
-                ('comparison', models.CharField(choices=[('exact', 'Exact'), ('unordered', 'Unordered collection (top level)'), ('unordered_deep', 'Unordered at every level'), ('float', 'Float tolerance (1e-6)')], default='exact', max_length=20)),
-                ('explanation', models.TextField(blank=True)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='test_cases', to='problems.problem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("input", models.TextField()),
+                ("expected_output", models.TextField()),
+                ("is_sample", models.BooleanField(default=False)),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[
+                            ("exact", "Exact"),
+                            ("unordered", "Unordered collection (top level)"),
+                            ("unordered_deep", "Unordered at every level"),
+                            ("float", "Float tolerance (1e-6)"),
+                        ],
+                        default="exact",
+                        max_length=20,
+                    ),
+                ),
+                ("explanation", models.TextField(blank=True)),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="test_cases", to="problems.problem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['problem', 'order', 'id'],
+                "ordering": ["problem", "order", "id"],
             },
         ),
         migrations.AddField(
-            model_name='problem',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='problems', to='problems.topic'),
+            model_name="problem",
+            name="topics",
+            field=models.ManyToManyField(blank=True, related_name="problems", to="problems.topic"),
         ),
         migrations.CreateModel(
-            name='DailyActivity',
+            name="DailyActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('submissions', models.PositiveIntegerField(default=0)),
-                ('accepted', models.PositiveIntegerField(default=0)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_activity', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("submissions", models.PositiveIntegerField(default=0)),
+                ("accepted", models.PositiveIntegerField(default=0)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_activity",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'day'), name='unique_activity_per_day')],
+                "ordering": ["day"],
+                "constraints": [models.UniqueConstraint(fields=("user", "day"), name="unique_activity_per_day")],
             },
         ),
         migrations.CreateModel(
-            name='ProblemProgress',
+            name="ProblemProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('first_solved_at', models.DateTimeField(blank=True, null=True)),
-                ('best_runtime_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('last_verdict', models.CharField(blank=True, max_length=32)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='problems.problem')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='problem_progress', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("first_solved_at", models.DateTimeField(blank=True, null=True)),
+                ("best_runtime_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("last_verdict", models.CharField(blank=True, max_length=32)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="progress", to="problems.problem"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="problem_progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'problem'), name='unique_progress_per_problem')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "problem"), name="unique_progress_per_problem")
+                ],
             },
         ),
     ]

@@ -27,8 +27,11 @@ class ProblemFactory(factory.django.DjangoModelFactory):
     statement = "Return the sum of `a` and `b`."
     kind = "function"
     signature = factory.LazyFunction(
-        lambda: {"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-                 "returns": "int"}
+        lambda: {
+            "function": "add",
+            "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+            "returns": "int",
+        }
     )
     reference_solution = "def add(a, b):\n    return a + b\n"
     test_set_version = factory.Sequence(lambda n: f"v{n}")

@@ -12,8 +12,11 @@ def function_doc(slug: str = "sum-two", **overrides) -> dict:
         "difficulty": "easy",
         "topics": ["math"],
         "kind": "function",
-        "signature": {"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-                      "returns": "int"},
+        "signature": {
+            "function": "add",
+            "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+            "returns": "int",
+        },
         "statement": "Return `a + b`.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
         "reference_solution": "def add(a, b):\n    return a + b\n",
         "tests": [

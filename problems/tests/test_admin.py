@@ -17,8 +17,7 @@ def staff_client(client):
 def upload(client, content: bytes, name: str = "sum-two.yaml", follow=False):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post("/admin/problems/problem/upload/", {"file": SimpleUploadedFile(name, content)},
-                       follow=follow)
+    return client.post("/admin/problems/problem/upload/", {"file": SimpleUploadedFile(name, content)}, follow=follow)
 
 
 def test_upload_creates_then_updates_in_place(staff_client):
@@ -63,19 +62,34 @@ def test_admin_save_recomputes_statement_html_and_version(staff_client):
     page = staff_client.get(change_url).content.decode()
     assert "statement-preview" in page and "<table>" in page  # the rendered preview
     data = {
-        "title": problem.title, "slug": problem.slug, "difficulty": "easy", "topics": [t.pk for t in problem.topics.all()],
-        "is_published": "on", "statement": "Now **bold** <script>alert(1)</script>", "kind": "function",
+        "title": problem.title,
+        "slug": problem.slug,
+        "difficulty": "easy",
+        "topics": [t.pk for t in problem.topics.all()],
+        "is_published": "on",
+        "statement": "Now **bold** <script>alert(1)</script>",
+        "kind": "function",
         "signature": '{"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}], "returns": "int"}',
-        "time_limit_ms": 2000, "memory_limit_mb": 256, "reference_solution": problem.reference_solution,
-        "test_cases-TOTAL_FORMS": len(cases), "test_cases-INITIAL_FORMS": len(cases),
-        "test_cases-MIN_NUM_FORMS": 0, "test_cases-MAX_NUM_FORMS": 1000,
+        "time_limit_ms": 2000,
+        "memory_limit_mb": 256,
+        "reference_solution": problem.reference_solution,
+        "test_cases-TOTAL_FORMS": len(cases),
+        "test_cases-INITIAL_FORMS": len(cases),
+        "test_cases-MIN_NUM_FORMS": 0,
+        "test_cases-MAX_NUM_FORMS": 1000,
     }
     for i, case in enumerate(cases):
-        data.update({
-            f"test_cases-{i}-id": case.pk, f"test_cases-{i}-problem": problem.pk, f"test_cases-{i}-order": case.order,
-            f"test_cases-{i}-input": case.input, f"test_cases-{i}-expected_output": case.expected_output,
-            f"test_cases-{i}-comparison": case.comparison, f"test_cases-{i}-explanation": case.explanation,
-        })
+        data.update(
+            {
+                f"test_cases-{i}-id": case.pk,
+                f"test_cases-{i}-problem": problem.pk,
+                f"test_cases-{i}-order": case.order,
+                f"test_cases-{i}-input": case.input,
+                f"test_cases-{i}-expected_output": case.expected_output,
+                f"test_cases-{i}-comparison": case.comparison,
+                f"test_cases-{i}-explanation": case.explanation,
+            }
+        )
         if case.is_sample:
             data[f"test_cases-{i}-is_sample"] = "on"
     data["test_cases-5-expected_output"] = "777"
@@ -99,11 +113,20 @@ def test_admin_rejects_a_broken_signature(staff_client):
     upload(staff_client, yaml_bytes(function_doc()))
     problem = Problem.objects.get(slug="sum-two")
     data = {
-        "title": problem.title, "slug": problem.slug, "difficulty": "easy", "is_published": "on",
-        "statement": "x", "kind": "function", "signature": '{"function": "Add!", "params": [], "returns": "int"}',
-        "time_limit_ms": 2000, "memory_limit_mb": 256, "reference_solution": "",
-        "test_cases-TOTAL_FORMS": 0, "test_cases-INITIAL_FORMS": 0,
-        "test_cases-MIN_NUM_FORMS": 0, "test_cases-MAX_NUM_FORMS": 1000,
+        "title": problem.title,
+        "slug": problem.slug,
+        "difficulty": "easy",
+        "is_published": "on",
+        "statement": "x",
+        "kind": "function",
+        "signature": '{"function": "Add!", "params": [], "returns": "int"}',
+        "time_limit_ms": 2000,
+        "memory_limit_mb": 256,
+        "reference_solution": "",
+        "test_cases-TOTAL_FORMS": 0,
+        "test_cases-INITIAL_FORMS": 0,
+        "test_cases-MIN_NUM_FORMS": 0,
+        "test_cases-MAX_NUM_FORMS": 1000,
     }
     response = staff_client.post(f"/admin/problems/problem/{problem.pk}/change/", data)
     assert response.status_code == 200 and "snake_case identifier" in response.content.decode()

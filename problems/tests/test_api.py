@@ -66,13 +66,16 @@ def test_pagination_pages(api):
     assert page1["next"].endswith("page=2") and page2["next"] is None
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("difficulty=hard", {"hard-one"}),
-    ("topic=strings", {"echo-sum"}),
-    ("search=add two", {"add-two"}),
-    ("search=ONE", {"hard-one"}),
-    ("difficulty=easy&topic=math", {"add-two"}),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("difficulty=hard", {"hard-one"}),
+        ("topic=strings", {"echo-sum"}),
+        ("search=add two", {"add-two"}),
+        ("search=ONE", {"hard-one"}),
+        ("difficulty=easy&topic=math", {"add-two"}),
+    ],
+)
 def test_filters(api, catalog, query, expected):
     body = api.get(f"/api/v1/problems/?{query}").json()
     assert {p["slug"] for p in body["results"]} == expected
@@ -153,7 +156,10 @@ def test_me_progress(authed, user, catalog):
     assert body["solved"] == {"total": 1, "easy": 1, "medium": 0, "hard": 0}
     assert body["current_streak"] == 1 and body["solved_today"] is True
     assert len(body["activity"]) == 7 and body["activity"][-1] == {
-        "day": now.date().isoformat(), "submissions": 1, "accepted": 1}
+        "day": now.date().isoformat(),
+        "submissions": 1,
+        "accepted": 1,
+    }
     assert {t["topic"]: t["solved"] for t in body["topics"]}["math"] == 1
     assert authed.get("/api/v1/me/progress/?days=0").status_code == 400
     assert authed.get("/api/v1/me/progress/?days=x").status_code == 400
@@ -170,8 +176,15 @@ def test_me_recommendations(authed, user, catalog):
 def test_no_hidden_test_or_reference_solution_leaves_the_api(api, authed, user, catalog):
     now = datetime.now(UTC)
     record_verdict(user=user, problem=catalog["hard-one"], verdict="wrong_answer", runtime_ms=None, at=now)
-    urls = ["/api/v1/problems/", "/api/v1/problems/?page=1", "/api/v1/topics/", "/api/v1/me/progress/",
-            "/api/v1/me/recommendations/?limit=10", "/api/schema/", "/api/schema/?format=json"]
+    urls = [
+        "/api/v1/problems/",
+        "/api/v1/problems/?page=1",
+        "/api/v1/topics/",
+        "/api/v1/me/progress/",
+        "/api/v1/me/recommendations/?limit=10",
+        "/api/schema/",
+        "/api/schema/?format=json",
+    ]
     urls += [f"/api/v1/problems/{slug}/" for slug in ("add-two", "echo-sum", "hard-one")]
     for client in (api, authed):
         for url in urls:
@@ -191,9 +204,16 @@ def test_schema_renders_and_documents_the_catalog_paths(api):
     response = api.get("/api/schema/?format=json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ["/api/v1/problems/", "/api/v1/problems/{slug}/", "/api/v1/topics/", "/api/v1/me/progress/",
-                 "/api/v1/me/recommendations/", "/api/v1/auth/token/", "/api/v1/auth/register/",
-                 "/api/v1/auth/token/regenerate/"]:
+    for path in [
+        "/api/v1/problems/",
+        "/api/v1/problems/{slug}/",
+        "/api/v1/topics/",
+        "/api/v1/me/progress/",
+        "/api/v1/me/recommendations/",
+        "/api/v1/auth/token/",
+        "/api/v1/auth/register/",
+        "/api/v1/auth/token/regenerate/",
+    ]:
         assert path in paths, path
     params = {p["name"] for p in paths["/api/v1/problems/"]["get"]["parameters"]}
     assert {"difficulty", "topic", "status", "search", "page"} <= params

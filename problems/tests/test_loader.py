@@ -36,12 +36,16 @@ def test_first_load_creates_everything():
 
 def test_second_load_changes_nothing():
     load(function_doc(), stdio_doc())
-    before = {p.slug: (p.updated_at, p.test_set_version, list(p.test_cases.values_list("pk", flat=True)))
-              for p in Problem.objects.all()}
+    before = {
+        p.slug: (p.updated_at, p.test_set_version, list(p.test_cases.values_list("pk", flat=True)))
+        for p in Problem.objects.all()
+    }
     report = load(function_doc(), stdio_doc())
     assert report.changed == 0 and sorted(report.unchanged) == ["echo-sum", "sum-two"]
-    after = {p.slug: (p.updated_at, p.test_set_version, list(p.test_cases.values_list("pk", flat=True)))
-             for p in Problem.objects.all()}
+    after = {
+        p.slug: (p.updated_at, p.test_set_version, list(p.test_cases.values_list("pk", flat=True)))
+        for p in Problem.objects.all()
+    }
     assert after == before  # same rows: tests were not even rewritten
 
 
@@ -101,21 +105,25 @@ def test_topics_and_limits_update_in_place():
 
 
 def test_version_is_hash_of_tests_only():
-    rows = [{"order": 0, "input": "1", "expected_output": "2", "is_sample": True, "comparison": "exact",
-             "explanation": "a"}]
+    rows = [
+        {"order": 0, "input": "1", "expected_output": "2", "is_sample": True, "comparison": "exact", "explanation": "a"}
+    ]
     same = [dict(rows[0], explanation="b")]
     other = [dict(rows[0], expected_output="3")]
     assert compute_test_set_version(rows) == compute_test_set_version(same) != compute_test_set_version(other)
 
 
-@pytest.mark.parametrize("evil", [
-    "<script>alert(1)</script>",
-    '<img src="x" onerror="alert(1)">',
-    "[click](javascript:alert(1))",
-    '<a href="javascript:alert(1)">x</a>',
-    '<iframe src="https://evil.example"></iframe>',
-    '<div onclick="steal()">hi</div>',
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        '<iframe src="https://evil.example"></iframe>',
+        '<div onclick="steal()">hi</div>',
+    ],
+)
 def test_statement_html_is_sanitized(evil):
     html = render_statement(f"Intro\n\n{evil}\n\n```python\nprint('<b>')\n```\n")
     lowered = html.lower()

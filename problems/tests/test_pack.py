@@ -89,8 +89,12 @@ def run_reference(problem: PackProblem) -> list[dict]:
         "tests": [t.input for t in problem.tests],
     }
     completed = subprocess.run(
-        [sys.executable, "-I", "-c", RUNNER], input=json.dumps(job), capture_output=True, text=True,
-        timeout=REFERENCE_TIMEOUT_S, check=False,
+        [sys.executable, "-I", "-c", RUNNER],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=REFERENCE_TIMEOUT_S,
+        check=False,
     )
     assert completed.returncode == 0, f"{problem.slug}: reference run failed:\n{completed.stderr[-4000:]}"
     return json.loads(completed.stdout)
@@ -116,11 +120,14 @@ def reference_problems(problem: PackProblem) -> list[str]:
             continue
         if problem.kind == ProblemKind.FUNCTION:
             if not values_match(json.loads(test.expected), result["value"], test.comparison):
-                problems.append(f"{label}: expected {test.expected[:300]} but the reference returns "
-                                f"{json.dumps(result['value'])[:300]}")
+                problems.append(
+                    f"{label}: expected {test.expected[:300]} but the reference returns "
+                    f"{json.dumps(result['value'])[:300]}"
+                )
         elif not text_matches(test.expected, result["value"], test.comparison):
-            problems.append(f"{label}: expected {test.expected[:300]!r} but the reference prints "
-                            f"{result['value'][:300]!r}")
+            problems.append(
+                f"{label}: expected {test.expected[:300]!r} but the reference prints {result['value'][:300]!r}"
+            )
         # If the reference Python cannot meet the limit, no Python student can either.
         if result["ms"] >= problem.time_limit_ms:
             problems.append(f"{label}: reference took {result['ms']:.0f} ms, limit {problem.time_limit_ms} ms")
@@ -206,8 +213,11 @@ VALID = {
     "difficulty": "easy",
     "topics": ["math"],
     "kind": "function",
-    "signature": {"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "list[float]"}],
-                  "returns": "float"},
+    "signature": {
+        "function": "add",
+        "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "list[float]"}],
+        "returns": "float",
+    },
     "statement": "Add `a` to the sum of `b`.\n",
     "reference_solution": "def add(a, b):\n    return a + sum(b)\n",
     "tests": [{"input": {"b": [0.5 * i], "a": i}, "expected": i * 1.5, "sample": i < 2} for i in range(8)],
@@ -357,10 +367,7 @@ def test_proof_reports_wrong_stdio_output_and_a_slow_reference():
     doc["tests"][6]["expected"] = "7 \n\n"  # trailing spaces and blank lines are ignored: still correct
     doc["tests"][7]["expected"] = "9\n"  # 7 + 1 is 8
     doc["reference_solution"] = (
-        "import sys, time\n"
-        "a, b = map(int, sys.stdin.read().split())\n"
-        "if a == 5:\n    time.sleep(0.15)\n"
-        "print(a + b)\n"
+        "import sys, time\na, b = map(int, sys.stdin.read().split())\nif a == 5:\n    time.sleep(0.15)\nprint(a + b)\n"
     )
     report = reference_problems(read_pack_bytes(dump(doc), "echo-sum.yaml"))
     assert len(report) == 2

@@ -44,8 +44,9 @@ def test_home_dashboard_for_logged_in_users(client, catalog):
 def test_problem_list_filters_search_pagination_and_badges(client, catalog):
     user = UserFactory()
     record_verdict(user=user, problem=catalog["add-two"], verdict="accepted", runtime_ms=3, at=datetime.now(UTC))
-    record_verdict(user=user, problem=catalog["echo-sum"], verdict="wrong_answer", runtime_ms=None,
-                   at=datetime.now(UTC))
+    record_verdict(
+        user=user, problem=catalog["echo-sum"], verdict="wrong_answer", runtime_ms=None, at=datetime.now(UTC)
+    )
     anonymous = client.get("/problems/").content.decode()
     assert "Add Two Numbers" in anonymous and "Draft Problem" not in anonymous
     assert "Page 1 of 2 (28 problems)" in anonymous and "page=2" in anonymous
@@ -81,10 +82,10 @@ def test_unpublished_problem_page_is_404(client, catalog):
 
 def test_pages_never_show_hidden_tests_or_reference_solutions(client, catalog):
     user = UserFactory()
-    record_verdict(user=user, problem=catalog["add-two"], verdict="wrong_answer", runtime_ms=None,
-                   at=datetime.now(UTC))
+    record_verdict(user=user, problem=catalog["add-two"], verdict="wrong_answer", runtime_ms=None, at=datetime.now(UTC))
     urls = ["/", "/problems/", "/problems/?page=2"] + [
-        f"/problems/{slug}/?lang={lang}" for slug in ("add-two", "echo-sum")
+        f"/problems/{slug}/?lang={lang}"
+        for slug in ("add-two", "echo-sum")
         for lang in ("python", "javascript", "cpp", "java")
     ]
     for logged_in in (False, True):

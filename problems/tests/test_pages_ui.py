@@ -63,10 +63,24 @@ def test_dashboard_heatmap_streak_and_recent(client, problem):
     for days_ago in (0, 1, 2):
         record_verdict(user=user, problem=problem, verdict="accepted", runtime_ms=3, at=now - timedelta(days=days_ago))
     record_verdict(user=user, problem=problem, verdict="wrong_answer", runtime_ms=3, at=now)
-    Submission.objects.create(user=user, problem=problem, language="python", code="x", status=Status.FINISHED,
-                              verdict="accepted", finished_at=timezone.now())
-    Submission.objects.create(user=other, problem=problem, language="cpp", code="y", status=Status.FINISHED,
-                              verdict="wrong_answer", finished_at=timezone.now())
+    Submission.objects.create(
+        user=user,
+        problem=problem,
+        language="python",
+        code="x",
+        status=Status.FINISHED,
+        verdict="accepted",
+        finished_at=timezone.now(),
+    )
+    Submission.objects.create(
+        user=other,
+        problem=problem,
+        language="cpp",
+        code="y",
+        status=Status.FINISHED,
+        verdict="wrong_answer",
+        finished_at=timezone.now(),
+    )
     client.force_login(user)
     body = client.get("/").content.decode()
     assert 'id="current-streak">3 days' in body

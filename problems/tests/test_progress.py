@@ -49,8 +49,9 @@ def test_failed_runs_never_set_best_runtime_or_solved():
 
 def test_record_verdict_rejects_naive_datetimes():
     with pytest.raises(ValueError):
-        record_verdict(user=UserFactory(), problem=ProblemFactory(), verdict="accepted", runtime_ms=1,
-                       at=datetime(2026, 3, 10, 12))
+        record_verdict(
+            user=UserFactory(), problem=ProblemFactory(), verdict="accepted", runtime_ms=1, at=datetime(2026, 3, 10, 12)
+        )
 
 
 def test_daily_activity_uses_the_utc_day_at_midnight_boundaries():
@@ -59,6 +60,7 @@ def test_daily_activity_uses_the_utc_day_at_midnight_boundaries():
     fail(user, problem, at(TODAY, 0, 0, 0))
     # 01:30 in UTC+02:00 is still the previous UTC day.
     from datetime import timezone
+
     plus_two = datetime(TODAY.year, TODAY.month, TODAY.day, 1, 30, tzinfo=timezone(timedelta(hours=2)))
     accept(user, problem, plus_two)
     rows = {r.day: (r.submissions, r.accepted) for r in DailyActivity.objects.filter(user=user)}
@@ -139,6 +141,12 @@ def test_activity_series_is_day_by_day_with_zeros():
     series = activity_series(user=user, days=7, today=TODAY)
     assert [d["day"] for d in series] == [TODAY - timedelta(days=6 - i) for i in range(7)]
     assert [(d["submissions"], d["accepted"]) for d in series] == [
-        (0, 0), (0, 0), (0, 0), (2, 1), (0, 0), (0, 0), (1, 1)
+        (0, 0),
+        (0, 0),
+        (0, 0),
+        (2, 1),
+        (0, 0),
+        (0, 0),
+        (1, 1),
     ]
     assert len(activity_series(user=user, today=TODAY)) == 365

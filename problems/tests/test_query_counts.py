@@ -22,8 +22,13 @@ def sized_catalog(request):
         problem = ProblemFactory(slug=f"q-{request.param}-{i}", difficulty=["easy", "medium", "hard"][i % 3])
         problem.topics.add(topics[i % 6], topics[(i + 1) % 6])
         if i % 4 == 0:
-            record_verdict(user=user, problem=problem, verdict="accepted" if i % 8 else "wrong_answer",
-                           runtime_ms=3, at=datetime(2026, 3, 1, tzinfo=UTC))
+            record_verdict(
+                user=user,
+                problem=problem,
+                verdict="accepted" if i % 8 else "wrong_answer",
+                runtime_ms=3,
+                at=datetime(2026, 3, 1, tzinfo=UTC),
+            )
     return user
 
 

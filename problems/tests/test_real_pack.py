@@ -47,8 +47,9 @@ def test_no_hidden_input_of_the_real_pack_reaches_the_api_or_pages(client):
     for problem in Problem.objects.prefetch_related("test_cases"):
         api_text = api.get(f"/api/v1/problems/{problem.slug}/").content.decode()
         page_text = client.get(f"/problems/{problem.slug}/").content.decode()
-        public = problem.statement + "".join(t.input + t.expected_output for t in problem.test_cases.all()
-                                             if t.is_sample)
+        public = problem.statement + "".join(
+            t.input + t.expected_output for t in problem.test_cases.all() if t.is_sample
+        )
         for test in problem.test_cases.all():
             # Distinctive hidden inputs only: "[]" or "1" may legitimately appear elsewhere.
             if test.is_sample or len(test.input) < 16 or test.input in public:

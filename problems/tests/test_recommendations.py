@@ -29,8 +29,11 @@ def fail(user, problem, when=NOW - timedelta(days=20), verdict="wrong_answer"):
 
 @pytest.fixture
 def catalog():
-    arrays, graphs, dp = TopicFactory(slug="arrays", name="Arrays"), TopicFactory(slug="graphs", name="Graphs"), \
-        TopicFactory(slug="dp", name="Dynamic Programming")
+    arrays, graphs, dp = (
+        TopicFactory(slug="arrays", name="Arrays"),
+        TopicFactory(slug="graphs", name="Graphs"),
+        TopicFactory(slug="dp", name="Dynamic Programming"),
+    )
     problems = {}
     for topic in (arrays, graphs, dp):
         for difficulty, count in (("easy", 3), ("medium", 3), ("hard", 2)):

@@ -17,8 +17,10 @@ def test_seed_demo_creates_student_and_staff_and_prints_logins(settings):
     settings.DEMO_PASSWORD, settings.ADMIN_PASSWORD = "demo-pass-1", "admin-pass-1"
     out = seed()
     assert "demo / demo-pass-1" in out and "admin / admin-pass-1" in out
-    demo, admin = authenticate(username="demo", password="demo-pass-1"), authenticate(
-        username="admin", password="admin-pass-1")
+    demo, admin = (
+        authenticate(username="demo", password="demo-pass-1"),
+        authenticate(username="admin", password="admin-pass-1"),
+    )
     assert demo is not None and not demo.is_staff and not demo.is_superuser
     assert admin is not None and admin.is_staff and admin.is_superuser
 

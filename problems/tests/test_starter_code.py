@@ -13,18 +13,27 @@ import pytest
 from problems.signatures import STDIO_STARTERS, Signature, starter_code
 
 SIGNATURES = [
-    {"function": "two_sum", "params": [{"name": "nums", "type": "list[int]"}, {"name": "target", "type": "int"}],
-     "returns": "list[int]"},
+    {
+        "function": "two_sum",
+        "params": [{"name": "nums", "type": "list[int]"}, {"name": "target", "type": "int"}],
+        "returns": "list[int]",
+    },
     {"function": "is_valid", "params": [{"name": "s", "type": "str"}], "returns": "bool"},
     {"function": "merge", "params": [{"name": "intervals", "type": "list[list[int]]"}], "returns": "list[list[int]]"},
     {"function": "num_islands", "params": [{"name": "grid", "type": "list[list[str]]"}], "returns": "int"},
     {"function": "climb_stairs", "params": [{"name": "n", "type": "int"}], "returns": "int"},
-    {"function": "average_of_levels", "params": [{"name": "values", "type": "list[float]"},
-                                                   {"name": "max_depth", "type": "int"}], "returns": "list[float]"},
+    {
+        "function": "average_of_levels",
+        "params": [{"name": "values", "type": "list[float]"}, {"name": "max_depth", "type": "int"}],
+        "returns": "list[float]",
+    },
     {"function": "group_words", "params": [{"name": "words", "type": "list[str]"}], "returns": "list[list[str]]"},
     {"function": "flags_to_mask", "params": [{"name": "flags", "type": "list[bool]"}], "returns": "float"},
-    {"function": "longest_word", "params": [{"name": "sentence", "type": "str"}, {"name": "strict_mode", "type": "bool"}],
-     "returns": "str"},
+    {
+        "function": "longest_word",
+        "params": [{"name": "sentence", "type": "str"}, {"name": "strict_mode", "type": "bool"}],
+        "returns": "str",
+    },
 ]
 SIGS = [Signature.from_json(s) for s in SIGNATURES]
 
@@ -72,15 +81,19 @@ def test_cpp_starters_compile_with_gpp(tmp_path):
         code = starter_code(sig, "cpp")
         assert code.startswith(header)
         # Value-initialised return: valid for every type of the type system.
-        code = re.sub(r"\{\n\n    \}", "{\n        return {};\n    }", code[len(header):], count=1)
+        code = re.sub(r"\{\n\n    \}", "{\n        return {};\n    }", code[len(header) :], count=1)
         assert "return {};" in code
         unit.append(f"namespace starter{i} {{\n{code}}}\n")
     assert STDIO_STARTERS["cpp"].startswith(header)
-    unit.append(STDIO_STARTERS["cpp"][len(header):])
+    unit.append(STDIO_STARTERS["cpp"][len(header) :])
     path = tmp_path / "starters.cpp"
     path.write_text("".join(unit))
-    result = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror=return-type", str(path)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Werror=return-type", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "vector<int> twoSum(vector<int>& nums, int target) {" in starter_code(SIGS[0], "cpp")
 
@@ -101,8 +114,7 @@ def test_java_starters_compile_with_javac(tmp_path):
         files.append(str(path))
     (tmp_path / "Main.java").write_text(STDIO_STARTERS["java"])
     files.append(str(tmp_path / "Main.java"))
-    result = subprocess.run(["javac", "-d", str(tmp_path / "out"), *files], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(["javac", "-d", str(tmp_path / "out"), *files], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "public int[] twoSum(int[] nums, int target) {" in starter_code(SIGS[0], "java")
     assert "public List" not in starter_code(SIGS[2], "java")

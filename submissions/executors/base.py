@@ -25,8 +25,14 @@ class Verdict:
     SYSTEM_ERROR = "system_error"  # ours, not the student's fault
 
     ALL = (
-        ACCEPTED, WRONG_ANSWER, TIME_LIMIT_EXCEEDED, MEMORY_LIMIT_EXCEEDED,
-        RUNTIME_ERROR, COMPILE_ERROR, OUTPUT_LIMIT_EXCEEDED, SYSTEM_ERROR,
+        ACCEPTED,
+        WRONG_ANSWER,
+        TIME_LIMIT_EXCEEDED,
+        MEMORY_LIMIT_EXCEEDED,
+        RUNTIME_ERROR,
+        COMPILE_ERROR,
+        OUTPUT_LIMIT_EXCEEDED,
+        SYSTEM_ERROR,
     )
     CHOICES = [(v, v.replace("_", " ").capitalize()) for v in ALL]
 

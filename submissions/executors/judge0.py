@@ -52,8 +52,17 @@ logger = logging.getLogger(__name__)
 
 # Only what we read: every extra field is bytes over the wire on every poll.
 RESULT_FIELDS = (
-    "token", "status", "stdout", "stderr", "compile_output", "message",
-    "time", "wall_time", "memory", "exit_code", "exit_signal",
+    "token",
+    "status",
+    "stdout",
+    "stderr",
+    "compile_output",
+    "message",
+    "time",
+    "wall_time",
+    "memory",
+    "exit_code",
+    "exit_signal",
 )
 FINAL_STATUSES = range(3, 15)
 IN_QUEUE, PROCESSING = 1, 2
@@ -65,7 +74,11 @@ LEGACY_NOT_RUN = "not run: the program stopped earlier"
 # JVM start-up failures under a too-small cgroup: our configuration, not the student's code.
 JVM_STARTUP_MEMORY_ERRORS = ("Could not reserve enough space", "insufficient memory for the Java Runtime")
 OUT_OF_MEMORY_MARKERS = (
-    "MemoryError", "heap out of memory", "std::bad_alloc", "java.lang.OutOfMemoryError", "Cannot allocate memory",
+    "MemoryError",
+    "heap out of memory",
+    "std::bad_alloc",
+    "java.lang.OutOfMemoryError",
+    "Cannot allocate memory",
 )
 
 
@@ -122,8 +135,16 @@ class SubmissionRequest:
         # "" would compare against a null stdout and always fail: never send it.
         if self.expected_output:
             body["expected_output"] = b64encode_text(self.expected_output)
-        for name in ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size",
-                     "max_processes_and_or_threads", "stack_limit", "callback_url", "additional_files"):
+        for name in (
+            "cpu_time_limit",
+            "wall_time_limit",
+            "memory_limit",
+            "max_file_size",
+            "max_processes_and_or_threads",
+            "stack_limit",
+            "callback_url",
+            "additional_files",
+        ):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
@@ -307,9 +328,11 @@ class Judge0Client:
         """
         tokens: list[str] = []
         for start in range(0, len(requests_), self.batch_size):
-            chunk = requests_[start:start + self.batch_size]
+            chunk = requests_[start : start + self.batch_size]
             data = self._request(
-                "POST", "/submissions/batch", params={"base64_encoded": "true"},
+                "POST",
+                "/submissions/batch",
+                params={"base64_encoded": "true"},
                 json_body={"submissions": [r.payload() for r in chunk]},
             )
             if not isinstance(data, list) or len(data) != len(chunk):
@@ -334,9 +357,10 @@ class Judge0Client:
         """Results in token order, `batch_size` tokens per HTTP request; None for unknown tokens."""
         results: list[SubmissionResult | None] = []
         for start in range(0, len(tokens), self.batch_size):
-            chunk = tokens[start:start + self.batch_size]
+            chunk = tokens[start : start + self.batch_size]
             data = self._request(
-                "GET", "/submissions/batch",
+                "GET",
+                "/submissions/batch",
                 params={"tokens": ",".join(chunk), "base64_encoded": "true", "fields": ",".join(fields)},
             )
             items = data.get("submissions") if isinstance(data, dict) else None
@@ -674,8 +698,9 @@ class Judge0Executor:
         from ..harness import HarnessError, build_program
 
         try:
-            program = build_program(job, nonce=secrets.token_hex(16), profile=self.profile,
-                                    stop_on_failure=stops_on_failure(job))
+            program = build_program(
+                job, nonce=secrets.token_hex(16), profile=self.profile, stop_on_failure=stops_on_failure(job)
+            )
         except HarnessError as exc:
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=str(exc))
         plan = self.plan(job, program)
@@ -710,8 +735,9 @@ class Judge0Executor:
         n = len(tests) if isinstance(tests, list) else len(job.tests)
         per_test = float(config.get("time_limit_ms") or job.limits.time_limit_ms) / 1000
         startup_ms = config.get("startup_ms")
-        startup = startup_ms / 1000 if isinstance(startup_ms, (int, float)) else STARTUP_ALLOWANCE_S.get(
-            job.language, 0.5)
+        startup = (
+            startup_ms / 1000 if isinstance(startup_ms, (int, float)) else STARTUP_ALLOWANCE_S.get(job.language, 0.5)
+        )
         compile_section = config.get("compile") if isinstance(config.get("compile"), dict) else None
         compile_cpu = float(compile_section.get("cpu_ms", 0)) / 1000 if compile_section else 0.0
         starts = n if job.kind == "stdio" else 1
@@ -747,23 +773,31 @@ class Judge0Executor:
             _, note = verdict_for(result, memory_limit_kb=plan.memory_limit)
             return self._whole_run_failed(job, Verdict.SYSTEM_ERROR, message=note)
         if result.status_id == 6:  # only with a separate `compile` script: nothing ran
-            return self._whole_run_failed(job, Verdict.COMPILE_ERROR,
-                                          compile_output=_compile_message(result.compile_output))
+            return self._whole_run_failed(
+                job, Verdict.COMPILE_ERROR, compile_output=_compile_message(result.compile_output)
+            )
         if any(marker in (result.stderr or "") for marker in JVM_STARTUP_MEMORY_ERRORS) and not result.stdout:
-            return self._whole_run_failed(job, Verdict.SYSTEM_ERROR,
-                                          message="The JVM could not start within Judge0's memory_limit: raise it.")
+            return self._whole_run_failed(
+                job, Verdict.SYSTEM_ERROR, message="The JVM could not start within Judge0's memory_limit: raise it."
+            )
         supervisor = parse_supervisor_output(program, result.stdout or "")
         return build_report(job, program, supervisor, host=host_facts(result, plan=plan))
 
     @staticmethod
     def _whole_run_failed(job: Job, verdict: str, *, message: str = "", compile_output: str = "") -> ExecutionReport:
         outcomes = [_outcome(t, verdict, message) for t in job.tests]
-        return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output, message=message,
-                               cacheable=verdict == Verdict.COMPILE_ERROR)
+        return ExecutionReport(
+            verdict=verdict,
+            tests=outcomes,
+            compile_output=compile_output,
+            message=message,
+            cacheable=verdict == Verdict.COMPILE_ERROR,
+        )
 
     # --- polling ----------------------------------------------------------------------
-    def wait_for(self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None,
-                 on_final=None) -> list[SubmissionResult]:
+    def wait_for(
+        self, client: Judge0Client, tokens: list[str], *, nonce: str | None = None, on_final=None
+    ) -> list[SubmissionResult]:
         """Final results for `tokens` (in order): callback results from the cache first, then
         batch polls with backoff until no status is 1/2. Past the deadline ->
         RetryableExecutorError (the run is re-queued; Judge0 may just be saturated).
@@ -822,4 +856,3 @@ class Judge0Executor:
                 if result.finished:
                     found[token] = result
         return found
-

@@ -104,8 +104,9 @@ class LocalExecutor:
     # --- the supervised harness: one execution for all tests --------------------------
     def _run_supervised(self, job: Job, *, on_test: OnTest | None = None) -> ExecutionReport:
         try:
-            program = build_program(job, nonce=secrets.token_hex(16), profile=LOCAL,
-                                    stop_on_failure=stops_on_failure(job))
+            program = build_program(
+                job, nonce=secrets.token_hex(16), profile=LOCAL, stop_on_failure=stops_on_failure(job)
+            )
         except HarnessError as exc:
             return _whole_run(job, Verdict.SYSTEM_ERROR, message=str(exc))
         limits = self._supervised_limits(job, program)
@@ -115,12 +116,20 @@ class LocalExecutor:
             compiled = self._compile_step(job, slot, program)
             if compiled is not None and not compiled.ok:
                 return _compile_failed(job, compiled)
-            result = run_in_sandbox(program.run_argv, slot=slot, limits=limits, stdin=program.stdin,
-                                    on_stderr_line=_live(job, on_test) if on_test else None)
+            result = run_in_sandbox(
+                program.run_argv,
+                slot=slot,
+                limits=limits,
+                stdin=program.stdin,
+                on_stderr_line=_live(job, on_test) if on_test else None,
+            )
         parsed = parse_supervisor_output(program, result.stdout)
         host = HostFacts(
-            exit_code=result.exit_code, signal=result.signal, timed_out=result.timed_out,
-            output_exceeded=result.output_exceeded, oom_killed=result.oom_killed,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            timed_out=result.timed_out,
+            output_exceeded=result.output_exceeded,
+            oom_killed=result.oom_killed,
             compile_output=(compiled.stderr + compiled.stdout) if compiled is not None else "",
             stderr=result.stderr,
         )
@@ -129,8 +138,12 @@ class LocalExecutor:
         return report
 
     def _supervised_limits(self, job: Job, program: SupervisedProgram) -> SandboxLimits:
-        limits = self._limits(job, wall=program.wall_seconds + STARTUP_SECONDS[job.language] + 2,
-                              cpu=program.cpu_seconds, output_bytes=program.output_bytes)
+        limits = self._limits(
+            job,
+            wall=program.wall_seconds + STARTUP_SECONDS[job.language] + 2,
+            cpu=program.cpu_seconds,
+            output_bytes=program.output_bytes,
+        )
         return SandboxLimits(**{**limits.__dict__, "nproc": limits.nproc + SUPERVISOR_NPROC})
 
     def _compile_step(self, job: Job, slot: Slot, program: SupervisedProgram) -> SandboxResult | None:
@@ -139,9 +152,17 @@ class LocalExecutor:
             return None
         wall = settings.SANDBOX_COMPILE_SECONDS
         limits = SandboxLimits(
-            wall_seconds=wall, cpu_seconds=math.ceil(wall), address_space_mb=None, nproc=128,
-            file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256,
-            memory_mb=COMPILE_MEMORY_MB, pids=136, minimal_dev=True,  # no /dev/zero to #include
+            wall_seconds=wall,
+            cpu_seconds=math.ceil(wall),
+            address_space_mb=None,
+            nproc=128,
+            file_size_mb=64,
+            open_files=256,
+            output_bytes=256 * 1024,
+            tmp_size_mb=256,
+            memory_mb=COMPILE_MEMORY_MB,
+            pids=136,
+            minimal_dev=True,  # no /dev/zero to #include
         )
         command = list(program.compile_argv)
         binds = []
@@ -159,9 +180,13 @@ def _live(job: Job, on_test: OnTest):
     Only what a line proves is shown: a failing status, or an `ok` whose answer digest was
     checked; the final report (judged server-side) replaces all of it."""
     hidden = {t.index: not t.is_sample for t in job.tests}
-    statuses = {"timeout": Verdict.TIME_LIMIT_EXCEEDED, "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
-                "output": Verdict.OUTPUT_LIMIT_EXCEEDED, "error": Verdict.RUNTIME_ERROR,
-                "crash": Verdict.RUNTIME_ERROR}
+    statuses = {
+        "timeout": Verdict.TIME_LIMIT_EXCEEDED,
+        "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+        "output": Verdict.OUTPUT_LIMIT_EXCEEDED,
+        "error": Verdict.RUNTIME_ERROR,
+        "crash": Verdict.RUNTIME_ERROR,
+    }
 
     def handle(line: str) -> None:
         data = progress_line(line)
@@ -175,8 +200,15 @@ def _live(job: Job, on_test: OnTest):
             verdict = statuses[data["status"]]
         else:
             return
-        on_test(TestOutcome(index=data["id"], verdict=verdict, passed=verdict == Verdict.ACCEPTED,
-                            time_ms=int(round(data["time_ms"])), hidden=hidden[data["id"]]))
+        on_test(
+            TestOutcome(
+                index=data["id"],
+                verdict=verdict,
+                passed=verdict == Verdict.ACCEPTED,
+                time_ms=int(round(data["time_ms"])),
+                hidden=hidden[data["id"]],
+            )
+        )
 
     return handle
 
@@ -185,8 +217,9 @@ def _compile_failed(job: Job, compiled: SandboxResult) -> ExecutionReport:
     if compiled.timed_out:
         return _whole_run(job, Verdict.COMPILE_ERROR, compile_output="compilation took too long")
     if compiled.oom_killed:
-        return _whole_run(job, Verdict.COMPILE_ERROR,
-                          compile_output=f"compilation ran out of memory ({COMPILE_MEMORY_MB} MiB)")
+        return _whole_run(
+            job, Verdict.COMPILE_ERROR, compile_output=f"compilation ran out of memory ({COMPILE_MEMORY_MB} MiB)"
+        )
     return _whole_run(job, Verdict.COMPILE_ERROR, compile_output=_trim(compiled.stderr + compiled.stdout))
 
 

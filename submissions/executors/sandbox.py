@@ -206,7 +206,10 @@ def cpp_precompiled_header(header: str = "#include <bits/stdc++.h>\n") -> Path |
         try:
             subprocess.run(
                 ["g++", *CPP_FLAGS, "-x", "c++-header", str(source), "-o", str(partial)],
-                check=True, capture_output=True, timeout=180, env={"PATH": "/usr/bin:/bin"},
+                check=True,
+                capture_output=True,
+                timeout=180,
+                env={"PATH": "/usr/bin:/bin"},
             )
         except (OSError, subprocess.SubprocessError):
             partial.unlink(missing_ok=True)
@@ -226,8 +229,12 @@ CPP_FLAGS = ("-O2", "-std=c++17", "-pthread")
 def _stdcpp_header() -> str | None:
     try:
         out = subprocess.run(
-            ["g++", "-std=c++17", "-x", "c++", "-E", "-H", "-"], input="#include <bits/stdc++.h>\n",
-            capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+            ["g++", "-std=c++17", "-x", "c++", "-E", "-H", "-"],
+            input="#include <bits/stdc++.h>\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
         ).stderr
     except (OSError, subprocess.SubprocessError):
         return None
@@ -296,7 +303,7 @@ def _own_cgroups() -> dict[str, str]:
 
 def _inside(mount_root: str, mount_point: str, path: str) -> Path:
     if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
-        path = path[len(mount_root):]
+        path = path[len(mount_root) :]
     return Path(mount_point + path.rstrip("/")) if path.strip("/") else Path(mount_point)
 
 
@@ -365,11 +372,17 @@ def cgroup_host() -> CgroupHost | None:
                 _cgroup_host = None
             _cgroup_probed = True
             if _cgroup_host is None:
-                _warn_once("cgroup", "sandbox: no writable cgroup (v1 memory+pids or v2 with memory/pids delegated); "
-                           "runs are limited by rlimits only: memory per process, no whole-tree cap")
+                _warn_once(
+                    "cgroup",
+                    "sandbox: no writable cgroup (v1 memory+pids or v2 with memory/pids delegated); "
+                    "runs are limited by rlimits only: memory per process, no whole-tree cap",
+                )
             else:
-                logger.info("sandbox: cgroup %s under %s", _cgroup_host.kind,
-                            ", ".join(str(p) for p in _cgroup_host.parents.values()))
+                logger.info(
+                    "sandbox: cgroup %s under %s",
+                    _cgroup_host.kind,
+                    ", ".join(str(p) for p in _cgroup_host.parents.values()),
+                )
         return _cgroup_host
 
 
@@ -508,17 +521,44 @@ class RunCgroup:
 # back to clone. Another architecture or x32 syscall numbers kill the process.
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 DENIED_SYSCALLS = {  # name: (x86_64, aarch64)
-    "setns": (308, 268), "io_uring_setup": (425, 425), "io_uring_enter": (426, 426),
-    "io_uring_register": (427, 427), "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
-    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
-    "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
-    "open_tree": (428, 428), "move_mount": (429, 429), "fsopen": (430, 430), "fsconfig": (431, 431),
-    "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442),
-    "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282),
-    "kexec_load": (246, 104), "kexec_file_load": (320, 294), "init_module": (175, 105),
-    "finit_module": (313, 273), "delete_module": (176, 106), "swapon": (167, 224), "swapoff": (168, 225),
-    "reboot": (169, 142), "acct": (163, 89), "quotactl": (179, 60), "name_to_handle_at": (303, 264),
-    "open_by_handle_at": (304, 265), "lookup_dcookie": (212, 18), "syslog": (103, 116),
+    "setns": (308, 268),
+    "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426),
+    "io_uring_register": (427, 427),
+    "keyctl": (250, 219),
+    "add_key": (248, 217),
+    "request_key": (249, 218),
+    "ptrace": (101, 117),
+    "process_vm_readv": (310, 270),
+    "process_vm_writev": (311, 271),
+    "mount": (165, 40),
+    "umount2": (166, 39),
+    "pivot_root": (155, 41),
+    "chroot": (161, 51),
+    "open_tree": (428, 428),
+    "move_mount": (429, 429),
+    "fsopen": (430, 430),
+    "fsconfig": (431, 431),
+    "fsmount": (432, 432),
+    "fspick": (433, 433),
+    "mount_setattr": (442, 442),
+    "bpf": (321, 280),
+    "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282),
+    "kexec_load": (246, 104),
+    "kexec_file_load": (320, 294),
+    "init_module": (175, 105),
+    "finit_module": (313, 273),
+    "delete_module": (176, 106),
+    "swapon": (167, 224),
+    "swapoff": (168, 225),
+    "reboot": (169, 142),
+    "acct": (163, 89),
+    "quotactl": (179, 60),
+    "name_to_handle_at": (303, 264),
+    "open_by_handle_at": (304, 265),
+    "lookup_dcookie": (212, 18),
+    "syslog": (103, 116),
     "fanotify_init": (300, 262),
 }
 FLAG_CHECKED_SYSCALLS = {"clone": (56, 220), "unshare": (272, 97)}
@@ -592,8 +632,11 @@ def _mount_box(path: Path, uid: int, size_mb: int) -> bool:
     options = f"size={size_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={uid}"
     if _libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()) == 0:
         return True
-    _warn_once("box", f"sandbox: cannot mount a tmpfs for /box ({os.strerror(ctypes.get_errno())}): the work dir "
-               "is a plain directory, capped per file (RLIMIT_FSIZE) only")
+    _warn_once(
+        "box",
+        f"sandbox: cannot mount a tmpfs for /box ({os.strerror(ctypes.get_errno())}): the work dir "
+        "is a plain directory, capped per file (RLIMIT_FSIZE) only",
+    )
     return False
 
 
@@ -618,10 +661,25 @@ def bwrap_argv(
         bwrap_path(),
         # A user namespace always (bwrap runs unprivileged, as the slot uid), and none
         # below it: --disable-userns, and the seccomp filter refuses CLONE_NEWUSER too.
-        "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-        "--ro-bind", "/usr", "/usr",
-        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-        "--proc", "/proc",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--proc",
+        "/proc",
     ]
     if limits.minimal_dev:
         # Compiles: nothing to #include but /dev/null (no /dev/zero, urandom, stdin, tty).
@@ -639,15 +697,33 @@ def bwrap_argv(
     for source, target in ro_binds:
         argv += ["--ro-bind", source, target]
     argv += [
-        "--bind" if writable else "--ro-bind", str(workdir), "/box", "--chdir", "/box",
-        "--clearenv", "--setenv", "PATH", "/usr/bin", "--setenv", "HOME", "/box",
-        "--setenv", "LANG", "C.UTF-8",
+        "--bind" if writable else "--ro-bind",
+        str(workdir),
+        "/box",
+        "--chdir",
+        "/box",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/bin",
+        "--setenv",
+        "HOME",
+        "/box",
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
         # PID 1 of the namespace is a shell that waits for the command (the trailing
         # `exit` stops dash from exec'ing it). bwrap's own init would be orphaned when
         # the monitor exits first: a zombie under the host's PID 1 that counts against
         # the slot uid's RLIMIT_NPROC. Not exec'ing also keeps the command out of PID 1,
         # where kernel signals such as SIGXCPU would be ignored.
-        "--as-pid-1", "--", "/usr/bin/sh", "-c", '"$@"; exit $?', "sh", *command,
+        "--as-pid-1",
+        "--",
+        "/usr/bin/sh",
+        "-c",
+        '"$@"; exit $?',
+        "sh",
+        *command,
     ]
     return argv
 
@@ -700,8 +776,9 @@ def run_in_sandbox(
     data = stdin.encode() if isinstance(stdin, str) else stdin
     started = time.monotonic()
     try:
-        argv = bwrap_argv(command, workdir=slot.workdir, limits=limits, writable=writable, ro_binds=ro_binds,
-                          seccomp_fd=seccomp_fd)
+        argv = bwrap_argv(
+            command, workdir=slot.workdir, limits=limits, writable=writable, ro_binds=ro_binds, seccomp_fd=seccomp_fd
+        )
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -769,8 +846,9 @@ def _feed(pipe, data: bytes) -> None:
             pipe.close()
 
 
-def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float,
-             on_stderr_line: Callable[[str], None] | None = None) -> tuple[bytes, bytes, bool, bool]:
+def _collect(
+    proc: subprocess.Popen, limits: SandboxLimits, started: float, on_stderr_line: Callable[[str], None] | None = None
+) -> tuple[bytes, bytes, bool, bool]:
     buffers = {proc.stdout: bytearray(), proc.stderr: bytearray()}
     line_start = 0
     selector = selectors.DefaultSelector()
@@ -799,7 +877,7 @@ def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float,
                             on_stderr_line(line.decode("utf-8", "replace"))
                         line_start = end + 1
                 if len(buf) > limits.output_bytes:
-                    del buf[limits.output_bytes:]
+                    del buf[limits.output_bytes :]
                     exceeded = True
             if exceeded:
                 break

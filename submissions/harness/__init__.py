@@ -180,10 +180,19 @@ def _default_argv(language: str, profile: RuntimeProfile, limits: Limits, kind: 
         return [profile.gxx, *profile.cxx_flags, "-o", "main", "main.cpp"], ["./main"]
     if language == "java":
         # javac is itself a JVM: a small heap (sandbox.md).
-        compile_argv = [profile.javac, "-J-Xmx384m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", "-nowarn",
-                        "Main.java"]
-        run = [profile.java, f"-Xmx{mem}m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
-               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", ".", "Main"]
+        compile_argv = [profile.javac, "-J-Xmx384m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", "-nowarn", "Main.java"]
+        run = [
+            profile.java,
+            f"-Xmx{mem}m",
+            "-Xss64m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xshare:auto",
+            "-cp",
+            ".",
+            "Main",
+        ]
         return compile_argv, run
     raise HarnessError(f"unsupported language {language!r}")
 
@@ -266,8 +275,9 @@ def _run_order(job: Job) -> list:
     return samples + hidden
 
 
-def build_program(job: Job, *, nonce: str, profile: RuntimeProfile = LOCAL,
-                  stop_on_failure: bool = True) -> SupervisedProgram:
+def build_program(
+    job: Job, *, nonce: str, profile: RuntimeProfile = LOCAL, stop_on_failure: bool = True
+) -> SupervisedProgram:
     if job.kind not in ("function", "stdio"):
         raise HarnessError(f"unsupported problem kind {job.kind!r}")
     if not re.fullmatch(r"[0-9a-f]{32}", nonce):
@@ -316,8 +326,7 @@ def build_program(job: Job, *, nonce: str, profile: RuntimeProfile = LOCAL,
     }
     local_compile = compile_argv
     if compile_argv and profile.compile_inside:
-        config["compile"] = {"argv": compile_argv, "cpu_ms": profile.compile_cpu_ms,
-                             "wall_ms": profile.compile_wall_ms}
+        config["compile"] = {"argv": compile_argv, "cpu_ms": profile.compile_cpu_ms, "wall_ms": profile.compile_wall_ms}
         local_compile = None
     files["supervisor.py"] = SUPERVISOR_SOURCE
     per_test_block = 2 * kept + 16 * 1024 + (1024 * 1024 if job.kind == "function" else 0)
@@ -378,9 +387,19 @@ def _parse_test(entry, kind: str) -> SupervisedTest | None:
         return None
     if sig is not None and not (_is_int(sig) and 1 <= sig <= 128):
         return None
-    return SupervisedTest(id=entry["id"], status=status, output=entry["output"], stderr=entry["stderr"],
-                          error=entry["error"], time_ms=float(time_ms), memory_kb=memory, exit_code=code,
-                          signal=sig, value=entry.get("value"), has_value=has_value)
+    return SupervisedTest(
+        id=entry["id"],
+        status=status,
+        output=entry["output"],
+        stderr=entry["stderr"],
+        error=entry["error"],
+        time_ms=float(time_ms),
+        memory_kb=memory,
+        exit_code=code,
+        signal=sig,
+        value=entry.get("value"),
+        has_value=has_value,
+    )
 
 
 def parse_supervisor_output(program: SupervisedProgram, stdout: str) -> SupervisorReport | None:
@@ -389,7 +408,7 @@ def parse_supervisor_output(program: SupervisedProgram, stdout: str) -> Supervis
     head, tail = f"\n{program.nonce}\n", f"\n{program.nonce}-end\n"
     if not stdout or not stdout.startswith(head) or not stdout.endswith(tail):
         return None
-    body = stdout[len(head):len(stdout) - len(tail)]
+    body = stdout[len(head) : len(stdout) - len(tail)]
     if "\n" in body or "\r" in body:
         return None
     try:
@@ -400,14 +419,22 @@ def parse_supervisor_output(program: SupervisedProgram, stdout: str) -> Supervis
         return None
     compile_step = data["compile"]
     if compile_step is not None:
-        if (not isinstance(compile_step, dict) or set(compile_step) != {"ok", "output"}
-                or not isinstance(compile_step["ok"], bool) or not isinstance(compile_step["output"], str)):
+        if (
+            not isinstance(compile_step, dict)
+            or set(compile_step) != {"ok", "output"}
+            or not isinstance(compile_step["ok"], bool)
+            or not isinstance(compile_step["output"], str)
+        ):
             return None
         compile_step = CompileResult(ok=compile_step["ok"], output=compile_step["output"])
     ready = data["ready"]
-    if (not isinstance(ready, dict) or set(ready) != {"ok", "compile_error", "error"}
-            or not isinstance(ready["ok"], bool) or not _optional_text(ready["compile_error"])
-            or not _optional_text(ready["error"])):
+    if (
+        not isinstance(ready, dict)
+        or set(ready) != {"ok", "compile_error", "error"}
+        or not isinstance(ready["ok"], bool)
+        or not _optional_text(ready["compile_error"])
+        or not _optional_text(ready["error"])
+    ):
         return None
     ready = Ready(ok=ready["ok"], compile_error=ready["compile_error"], error=ready["error"])
     entries = data["tests"]
@@ -434,12 +461,16 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "...[truncated]"
 
 
-def _whole(job: Job, verdict: str, *, message: str = "", compile_output: str = "",
-           cacheable: bool = True) -> ExecutionReport:
-    outcomes = [TestOutcome(index=t.index, verdict=verdict, passed=False, message=message,
-                            hidden=not t.is_sample) for t in job.tests]
-    return ExecutionReport(verdict=verdict, tests=outcomes, message=message, compile_output=compile_output,
-                           cacheable=cacheable)
+def _whole(
+    job: Job, verdict: str, *, message: str = "", compile_output: str = "", cacheable: bool = True
+) -> ExecutionReport:
+    outcomes = [
+        TestOutcome(index=t.index, verdict=verdict, passed=False, message=message, hidden=not t.is_sample)
+        for t in job.tests
+    ]
+    return ExecutionReport(
+        verdict=verdict, tests=outcomes, message=message, compile_output=compile_output, cacheable=cacheable
+    )
 
 
 def _looks_like_syntax_error(language: str, stderr: str) -> bool:
@@ -451,27 +482,45 @@ def _looks_like_syntax_error(language: str, stderr: str) -> bool:
     return False
 
 
-_FAILED = {"timeout": Verdict.TIME_LIMIT_EXCEEDED, "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
-           "output": Verdict.OUTPUT_LIMIT_EXCEEDED, "error": Verdict.RUNTIME_ERROR, "crash": Verdict.RUNTIME_ERROR}
-_DEFAULT_MESSAGE = {"timeout": "time limit exceeded", "memory": "memory limit exceeded",
-                    "output": "output limit exceeded", "error": "runtime error", "crash": "runtime error"}
+_FAILED = {
+    "timeout": Verdict.TIME_LIMIT_EXCEEDED,
+    "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+    "output": Verdict.OUTPUT_LIMIT_EXCEEDED,
+    "error": Verdict.RUNTIME_ERROR,
+    "crash": Verdict.RUNTIME_ERROR,
+}
+_DEFAULT_MESSAGE = {
+    "timeout": "time limit exceeded",
+    "memory": "memory limit exceeded",
+    "output": "output limit exceeded",
+    "error": "runtime error",
+    "crash": "runtime error",
+}
 
 
 def _outcome(job: Job, program: SupervisedProgram, spec, test: SupervisedTest) -> TestOutcome:
     time_ms = int(round(test.time_ms))
-    common = {"index": spec.index, "time_ms": time_ms, "memory_kb": test.memory_kb or None,
-              "stderr": _trim(test.stderr), "hidden": not spec.is_sample}
+    common = {
+        "index": spec.index,
+        "time_ms": time_ms,
+        "memory_kb": test.memory_kb or None,
+        "stderr": _trim(test.stderr),
+        "hidden": not spec.is_sample,
+    }
     if job.kind == "function":
         common["stdout"] = _truncate(test.output, STDOUT_PER_TEST + 32)
     else:
         common["actual"] = _trim(test.output)
     allowance = job.limits.time_limit_ms + (program.startup_ms if job.kind == "stdio" else 0)
     if test.status == "ok" and time_ms > allowance:
-        return TestOutcome(verdict=Verdict.TIME_LIMIT_EXCEEDED, passed=False, message="time limit exceeded",
-                           **common)
+        return TestOutcome(verdict=Verdict.TIME_LIMIT_EXCEEDED, passed=False, message="time limit exceeded", **common)
     if test.status != "ok":
-        return TestOutcome(verdict=_FAILED[test.status], passed=False,
-                           message=_trim(test.error, 500) or _DEFAULT_MESSAGE[test.status], **common)
+        return TestOutcome(
+            verdict=_FAILED[test.status],
+            passed=False,
+            message=_trim(test.error, 500) or _DEFAULT_MESSAGE[test.status],
+            **common,
+        )
     if job.kind == "stdio":
         if spec.expected is None:
             return TestOutcome(verdict=Verdict.ACCEPTED, passed=True, **common)
@@ -483,11 +532,17 @@ def _outcome(job: Job, program: SupervisedProgram, spec, test: SupervisedTest) -
     try:
         expected = json.loads(spec.expected)
     except ValueError:
-        return TestOutcome(verdict=Verdict.SYSTEM_ERROR, passed=False, actual=actual,
-                           message="expected output is not valid JSON", **common)
+        return TestOutcome(
+            verdict=Verdict.SYSTEM_ERROR,
+            passed=False,
+            actual=actual,
+            message="expected output is not valid JSON",
+            **common,
+        )
     passed = values_match(expected, test.value, spec.comparison or "exact")
-    return TestOutcome(verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER, passed=passed, actual=actual,
-                       **common)
+    return TestOutcome(
+        verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER, passed=passed, actual=actual, **common
+    )
 
 
 def _with_host_facts(entry: SupervisedTest, host: HostFacts) -> SupervisedTest:
@@ -497,14 +552,14 @@ def _with_host_facts(entry: SupervisedTest, host: HostFacts) -> SupervisedTest:
     return entry
 
 
-def build_report(job: Job, program: SupervisedProgram, report: SupervisorReport | None, *,
-                 host: HostFacts) -> ExecutionReport:
+def build_report(
+    job: Job, program: SupervisedProgram, report: SupervisorReport | None, *, host: HostFacts
+) -> ExecutionReport:
     """The ExecutionReport of one supervised run (local and Judge0 alike)."""
     if report is None:
         # No trustworthy block: classify from the host's own facts, never cache.
         if host.timed_out:
-            return _whole(job, Verdict.TIME_LIMIT_EXCEEDED, message="time limit exceeded (wall clock)",
-                          cacheable=False)
+            return _whole(job, Verdict.TIME_LIMIT_EXCEEDED, message="time limit exceeded (wall clock)", cacheable=False)
         if host.oom_killed:
             return _whole(job, Verdict.MEMORY_LIMIT_EXCEEDED, message="memory limit exceeded", cacheable=False)
         return _whole(job, Verdict.RUNTIME_ERROR, message=INTERRUPTED, cacheable=False)
@@ -521,9 +576,17 @@ def build_report(job: Job, program: SupervisedProgram, report: SupervisorReport 
         outcomes = []
         for spec in job.tests:
             entry = report.tests[spec.index]
-            outcomes.append(TestOutcome(index=spec.index, verdict=verdict, passed=False, message=message,
-                                        stdout=_truncate(entry.output, STDOUT_PER_TEST + 32),
-                                        stderr=_trim(entry.stderr), hidden=not spec.is_sample))
+            outcomes.append(
+                TestOutcome(
+                    index=spec.index,
+                    verdict=verdict,
+                    passed=False,
+                    message=message,
+                    stdout=_truncate(entry.output, STDOUT_PER_TEST + 32),
+                    stderr=_trim(entry.stderr),
+                    hidden=not spec.is_sample,
+                )
+            )
         return ExecutionReport(verdict=verdict, tests=outcomes, compile_output=compile_output)
     if job.kind == "stdio" and program.order:
         first = report.tests[program.order[0]]
@@ -544,8 +607,9 @@ def build_report(job: Job, program: SupervisedProgram, report: SupervisorReport 
         spec = specs[index]
         # Not run: the test that stopped the run decides (the NOT_RUN convention).
         verdict = stopper.verdict if stopper is not None else Verdict.SYSTEM_ERROR
-        outcomes[index] = TestOutcome(index=index, verdict=verdict, passed=False, message=NOT_RUN,
-                                      hidden=not spec.is_sample)
+        outcomes[index] = TestOutcome(
+            index=index, verdict=verdict, passed=False, message=NOT_RUN, hidden=not spec.is_sample
+        )
     tests = sorted(outcomes.values(), key=lambda o: o.index)
     return ExecutionReport(verdict=overall_verdict(tests), tests=tests, compile_output=compile_output)
 
@@ -555,12 +619,18 @@ def progress_line(line: str) -> dict | None:
     if not line.startswith("CMPROGRESS "):
         return None
     try:
-        data = json.loads(line[len("CMPROGRESS "):], parse_constant=_reject_constant)
+        data = json.loads(line[len("CMPROGRESS ") :], parse_constant=_reject_constant)
     except ValueError:
         return None
-    if (not isinstance(data, dict) or not _is_int(data.get("id")) or data.get("status") not in STATUSES
-            or not isinstance(data.get("time_ms"), (int, float)) or isinstance(data.get("time_ms"), bool)
-            or not math.isfinite(data["time_ms"]) or not 0 <= data["time_ms"] <= MAX_TIME_MS
-            or data.get("match") not in (True, False, None)):
+    if (
+        not isinstance(data, dict)
+        or not _is_int(data.get("id"))
+        or data.get("status") not in STATUSES
+        or not isinstance(data.get("time_ms"), (int, float))
+        or isinstance(data.get("time_ms"), bool)
+        or not math.isfinite(data["time_ms"])
+        or not 0 <= data["time_ms"] <= MAX_TIME_MS
+        or data.get("match") not in (True, False, None)
+    ):
         return None
     return data

@@ -29,7 +29,7 @@ LOCAL_FLAGS = ("-O2", "-std=c++17", "-pthread")
 
 _INCLUDES = "#include <bits/stdc++.h>\n#include <cxxabi.h>\n#include <unistd.h>\n"
 
-LIBRARY = r'''namespace cm_runner {
+LIBRARY = r"""namespace cm_runner {
 struct J {
     enum Kind { NUL, BOOL, NUM, STR, ARR, OBJ } kind = NUL;
     bool b = false;
@@ -300,7 +300,7 @@ inline int not_ready(const std::string& error) {
 template <class S, class = void> struct is_complete : std::false_type {};
 template <class S> struct is_complete<S, std::void_t<decltype(sizeof(S))>> : std::true_type {};
 }  // namespace cm_runner
-'''
+"""
 
 # Self-contained (Judge0 compiles it as is); locally the library comes from the PCH, where
 # CM_RUNNER_LIB is defined, and only the student's code and main() compile.
@@ -312,7 +312,7 @@ PCH_HEADER = _INCLUDES + "#define CM_RUNNER_LIB 1\n" + LIBRARY
 # error, not a compile error in our code) and a student's own main() renamed out of the way.
 _BEFORE = "using namespace std;\nclass Solution;\n#define main cm_student_main\n"
 
-RUNNER = r'''#undef main
+RUNNER = r"""#undef main
 namespace cm_runner {
 template <class S, class = void> struct callable : std::false_type {};
 template <class S> struct callable<S, std::void_t<decltype(std::declval<S&>().__CM_METHOD__(__CM_DECLVALS__))>>
@@ -361,13 +361,11 @@ __CM_DECODE__
 }  // namespace cm_runner
 
 int main() { return cm_runner::run<Solution>(); }
-'''
+"""
 
 
 def _signature_text(signature: Signature) -> str:
-    params = ", ".join(
-        f"{cpp_type(p.type)}{'&' if p.type.item else ''} {camel_case(p.name)}" for p in signature.params
-    )
+    params = ", ".join(f"{cpp_type(p.type)}{'&' if p.type.item else ''} {camel_case(p.name)}" for p in signature.params)
     return f"{cpp_type(signature.returns)} {function_name(signature, 'cpp')}({params})"
 
 

@@ -20,7 +20,7 @@ from problems.signatures import Signature, Type, camel_case, function_name, java
 MAIN = "Main.java"
 SOLUTION = "Solution.java"
 
-RUNNER = r'''import java.io.BufferedOutputStream;
+RUNNER = r"""import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -276,7 +276,7 @@ __CM_CONVERTERS__
         System.exit(0);
     }
 }
-'''
+"""
 
 _BOXED = {"int": "Integer", "float": "Double", "bool": "Boolean", "str": "String"}
 
@@ -304,7 +304,7 @@ def _converters(types: set[Type]) -> str:
     for name, t in sorted(needed.items()):
         jt, item = java_type(t), _suffix(t.item)
         out.append(
-            f"    @SuppressWarnings(\"unchecked\")\n"
+            f'    @SuppressWarnings("unchecked")\n'
             f"    static {jt} d_{name}(Object o) {{\n"
             f"        if (o == null) return null;\n"
             f"        List<Object> l = (List<Object>) o;\n"
@@ -313,7 +313,7 @@ def _converters(types: set[Type]) -> str:
             f"        return r;\n"
             f"    }}\n"
             f"    static void e_{name}(StringBuilder o, {jt} v) {{\n"
-            f"        if (v == null) {{ o.append(\"null\"); return; }}\n"
+            f'        if (v == null) {{ o.append("null"); return; }}\n'
             f"        o.append('[');\n"
             f"        for (int k = 0; k < v.length; k++) {{ if (k > 0) o.append(','); e_{item}(o, v[k]); }}\n"
             f"        o.append(']');\n"
@@ -357,8 +357,15 @@ def compile_argv(*, javac: str = "javac") -> list[str]:
 def run_argv(memory_limit_mb: int, *, java: str = "java") -> list[str]:
     mem = max(memory_limit_mb, 32)
     return [
-        java, f"-Xmx{mem}m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-cp", ".", "Main",
+        java,
+        f"-Xmx{mem}m",
+        "-Xss64m",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        ".",
+        "Main",
     ]
 
 

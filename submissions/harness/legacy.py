@@ -77,12 +77,14 @@ def build_harness(job: Job, *, sentinel: str) -> HarnessProgram:
             tests.append([named[p.name] for p in signature.params])
         except (ValueError, KeyError, TypeError) as exc:
             raise HarnessError(f"test {test.index}: input must be a JSON object with every parameter ({exc})") from exc
-    stdin = json.dumps({
-        "sentinel": sentinel,
-        "time_limit_ms": job.limits.time_limit_ms,
-        "stdout_limit": STDOUT_PER_TEST,
-        "tests": tests,
-    })
+    stdin = json.dumps(
+        {
+            "sentinel": sentinel,
+            "time_limit_ms": job.limits.time_limit_ms,
+            "stdout_limit": STDOUT_PER_TEST,
+            "tests": tests,
+        }
+    )
     return HarnessProgram(
         language=job.language,
         source=_RENDERERS[job.language](signature, job.code),
@@ -113,8 +115,16 @@ def run_command(language: str, filename: str, limits: Limits) -> list[str]:
         return ["./main"]
     if language == "java":
         return [
-            "java", f"-Xmx{mem}m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", ".", filename.removesuffix(".java"),
+            "java",
+            f"-Xmx{mem}m",
+            "-Xss64m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xshare:auto",
+            "-cp",
+            ".",
+            filename.removesuffix(".java"),
         ]
     raise HarnessError(f"unsupported language {language!r}")
 
@@ -128,7 +138,7 @@ def _results_after_sentinel(stdout: str, sentinel: str) -> tuple[list | None, bo
     if len(hits) > 1:
         return None, True
     try:
-        payload = json.loads("\n".join(lines[hits[0] + 1:]))
+        payload = json.loads("\n".join(lines[hits[0] + 1 :]))
     except ValueError:
         return None, False
     return payload, False
@@ -140,7 +150,7 @@ def _progress(stderr: str, sentinel: str) -> list[dict]:
     for line in stderr.split("\n"):
         if line.startswith(prefix):
             try:
-                entries.append(json.loads(line[len(prefix):]))
+                entries.append(json.loads(line[len(prefix) :]))
             except ValueError:
                 continue
     return entries
@@ -173,27 +183,69 @@ def _outcome(test, entry: dict, limits: Limits) -> TestOutcome:
     stdout = _truncate(str(entry.get("stdout") or ""), STDOUT_PER_TEST + 32)
     message = str(entry.get("error") or "")
     if status == "timeout" or (status == "ok" and time_ms is not None and time_ms > limits.time_limit_ms):
-        return TestOutcome(index=test.index, verdict=Verdict.TIME_LIMIT_EXCEEDED, passed=False, stdout=stdout,
-                           time_ms=time_ms, memory_kb=memory_kb, message=message or "time limit exceeded")
+        return TestOutcome(
+            index=test.index,
+            verdict=Verdict.TIME_LIMIT_EXCEEDED,
+            passed=False,
+            stdout=stdout,
+            time_ms=time_ms,
+            memory_kb=memory_kb,
+            message=message or "time limit exceeded",
+        )
     if status == "memory":
-        return TestOutcome(index=test.index, verdict=Verdict.MEMORY_LIMIT_EXCEEDED, passed=False, stdout=stdout,
-                           time_ms=time_ms, memory_kb=memory_kb, message=message or "memory limit exceeded")
+        return TestOutcome(
+            index=test.index,
+            verdict=Verdict.MEMORY_LIMIT_EXCEEDED,
+            passed=False,
+            stdout=stdout,
+            time_ms=time_ms,
+            memory_kb=memory_kb,
+            message=message or "memory limit exceeded",
+        )
     if status != "ok":
-        return TestOutcome(index=test.index, verdict=Verdict.RUNTIME_ERROR, passed=False, stdout=stdout,
-                           time_ms=time_ms, memory_kb=memory_kb, message=message or "runtime error")
+        return TestOutcome(
+            index=test.index,
+            verdict=Verdict.RUNTIME_ERROR,
+            passed=False,
+            stdout=stdout,
+            time_ms=time_ms,
+            memory_kb=memory_kb,
+            message=message or "runtime error",
+        )
     value = entry.get("value")
     actual = _truncate(json.dumps(value), ACTUAL_LIMIT)
     if test.expected is None:  # custom run: nothing to judge
-        return TestOutcome(index=test.index, verdict=Verdict.ACCEPTED, passed=True, actual=actual,
-                           stdout=stdout, time_ms=time_ms, memory_kb=memory_kb)
+        return TestOutcome(
+            index=test.index,
+            verdict=Verdict.ACCEPTED,
+            passed=True,
+            actual=actual,
+            stdout=stdout,
+            time_ms=time_ms,
+            memory_kb=memory_kb,
+        )
     try:
         expected = json.loads(test.expected)
     except ValueError:
-        return TestOutcome(index=test.index, verdict=Verdict.SYSTEM_ERROR, passed=False, actual=actual,
-                           stdout=stdout, time_ms=time_ms, message="expected output is not valid JSON")
+        return TestOutcome(
+            index=test.index,
+            verdict=Verdict.SYSTEM_ERROR,
+            passed=False,
+            actual=actual,
+            stdout=stdout,
+            time_ms=time_ms,
+            message="expected output is not valid JSON",
+        )
     passed = values_match(expected, value, test.comparison or "exact")
-    return TestOutcome(index=test.index, verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER,
-                       passed=passed, actual=actual, stdout=stdout, time_ms=time_ms, memory_kb=memory_kb)
+    return TestOutcome(
+        index=test.index,
+        verdict=Verdict.ACCEPTED if passed else Verdict.WRONG_ANSWER,
+        passed=passed,
+        actual=actual,
+        stdout=stdout,
+        time_ms=time_ms,
+        memory_kb=memory_kb,
+    )
 
 
 def parse_harness_output(job: Job, program: HarnessProgram, stdout: str, *, stderr: str = "") -> list[TestOutcome]:
@@ -205,22 +257,27 @@ def parse_harness_output(job: Job, program: HarnessProgram, stdout: str, *, stde
     """
     results, forged = _results_after_sentinel(stdout or "", program.sentinel)
     if forged:
-        return [TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=FORGED)
-                for t in job.tests]
+        return [
+            TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=FORGED) for t in job.tests
+        ]
     if isinstance(results, dict):  # a Python compile error: no test ran
         return []
     if results is None:
         results = _progress(stderr, program.sentinel)
     if not isinstance(results, list) or len(results) > len(job.tests):
-        return [TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=UNREADABLE)
-                for t in job.tests]
+        return [
+            TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=UNREADABLE)
+            for t in job.tests
+        ]
     outcomes = []
     seen = set()
     for entry in results:
         position = entry.get("i") if isinstance(entry, dict) else None
         if not isinstance(position, int) or not 0 <= position < len(job.tests) or position in seen:
-            return [TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=UNREADABLE)
-                    for t in job.tests]
+            return [
+                TestOutcome(index=t.index, verdict=Verdict.RUNTIME_ERROR, passed=False, message=UNREADABLE)
+                for t in job.tests
+            ]
         seen.add(position)
         outcomes.append(_outcome(job.tests[position], entry, job.limits))
     return sorted(outcomes, key=lambda o: o.index)

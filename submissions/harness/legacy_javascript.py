@@ -16,7 +16,7 @@ PREAMBLE = (
     "const __cmLog = console.log; "
 )
 
-TEMPLATE = r'''
+TEMPLATE = r"""
 ;(function __cmMain(fn) {
   const vm = require('vm');
   const util = require('util');
@@ -76,7 +76,7 @@ function __cmDescribe(e) {
   }
   return 'thrown: ' + String(e);
 }
-'''
+"""
 
 
 def render(signature: Signature, code: str) -> str:

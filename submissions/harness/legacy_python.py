@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from problems.signatures import Signature, function_name
 
-TEMPLATE = r'''import sys as _cm_sys
+TEMPLATE = r"""import sys as _cm_sys
 _cm_raw = _cm_sys.stdin.buffer.read()
 _CM_SOURCE = __STUDENT_SOURCE__
 _CM_FUNCTION = __FUNCTION__
@@ -148,7 +148,7 @@ def _cm_describe(exc):
 
 
 _cm_main(_cm_raw)
-'''
+"""
 
 
 def render(signature: Signature, code: str) -> str:

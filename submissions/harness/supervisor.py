@@ -73,8 +73,17 @@ try:
         return loads
 
     def _encoder(separators=(", ", ": "), sort_keys=False, allow_nan=True):
-        encode = _json.make_encoder({}, _no_default, _json.encode_basestring_ascii, None, separators[1],
-                                    separators[0], sort_keys, False, allow_nan)
+        encode = _json.make_encoder(
+            {},
+            _no_default,
+            _json.encode_basestring_ascii,
+            None,
+            separators[1],
+            separators[0],
+            sort_keys,
+            False,
+            allow_nan,
+        )
         return lambda value: "".join(encode(value, 0))
 
 except (ImportError, AttributeError):  # pragma: no cover - every CPython has _json
@@ -108,8 +117,7 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 FRAME_LIMIT = 64 * 1024 * 1024  # one reply frame (the returned value) at most
 STDERR_KEPT = 8192
 COMPILE_KEPT = 64 * 1024
-MEMORY_MARKERS = ("MemoryError", "heap out of memory", "OutOfMemoryError", "std::bad_alloc",
-                  "Cannot allocate memory")
+MEMORY_MARKERS = ("MemoryError", "heap out of memory", "OutOfMemoryError", "std::bad_alloc", "Cannot allocate memory")
 
 
 class SetupError(Exception):
@@ -160,7 +168,7 @@ def _stat_fields(pid):
     close = data.rfind(b")")
     if close < 0:
         return None
-    return data[close + 2:].split()
+    return data[close + 2 :].split()
 
 
 def _state(pid):
@@ -370,8 +378,9 @@ class Supervisor:
         return child
 
     # --- one supervised phase (a test, start-up, a compile) ---------------------------
-    def watch(self, child, *, send=b"", token=None, ready=False, cpu_limit, wall_limit, keep, output_limit,
-              stdin_close=False):
+    def watch(
+        self, child, *, send=b"", token=None, ready=False, cpu_limit, wall_limit, keep, output_limit, stdin_close=False
+    ):
         """Run until the reply frame (function), the process's end (stdio/compile) or a
         limit. Returns a dict: status, reply, out, err, cpu, memory_kb."""
         started = time.monotonic()
@@ -489,8 +498,15 @@ class Supervisor:
         self.cpu_mark = cpu
         if status is None and reply is None and (token is not None or ready):
             status = "crash"
-        return {"status": status, "reply": reply, "out": out, "err": err, "cpu": max(cpu - base, 0.0),
-                "memory_kb": peak, "wall": wall_hit}
+        return {
+            "status": status,
+            "reply": reply,
+            "out": out,
+            "err": err,
+            "cpu": max(cpu - base, 0.0),
+            "memory_kb": peak,
+            "wall": wall_hit,
+        }
 
     def _drain(self, child, out, err, stdio):
         """After every student process is gone, read what is left in the pipes."""
@@ -525,7 +541,7 @@ class Supervisor:
                     out.add(bytes(work[:at]))
                     del work[:at]
                 return None
-            payload = bytes(work[at + len(FRAME):end])
+            payload = bytes(work[at + len(FRAME) : end])
             try:
                 message = loads_reply(payload.decode("utf-8"))
             except (ValueError, RecursionError):
@@ -542,8 +558,7 @@ class Supervisor:
     # --- the run ----------------------------------------------------------------------
     def run(self):
         tests = self.config["tests"]
-        result = {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None},
-                  "tests": []}
+        result = {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None}, "tests": []}
         results = {t["id"]: None for t in tests}
         compile_step = self.config.get("compile")
         if compile_step:
@@ -568,8 +583,14 @@ class Supervisor:
             return False, f"cannot start the compiler: {exc}"
         limit_kb = self.memory_kb
         self.memory_kb = int(step.get("memory_kb") or max(self.memory_kb, 1024 * 1024))
-        watched = self.watch(child, cpu_limit=step["cpu_ms"] / 1000.0, wall_limit=step["wall_ms"] / 1000.0,
-                             keep=COMPILE_KEPT, output_limit=COMPILE_KEPT * 16, stdin_close=True)
+        watched = self.watch(
+            child,
+            cpu_limit=step["cpu_ms"] / 1000.0,
+            wall_limit=step["wall_ms"] / 1000.0,
+            keep=COMPILE_KEPT,
+            output_limit=COMPILE_KEPT * 16,
+            stdin_close=True,
+        )
         self.memory_kb = limit_kb
         child.close_all()
         text = (watched["err"].text() + watched["out"].text()).strip("\n")
@@ -587,8 +608,14 @@ class Supervisor:
             return None, {"ready": False, "error": f"cannot start the program: {exc}"}, "", ""
         self.cpu_mark = self.usage()[0]
         allowance = self.startup + self.limit
-        watched = self.watch(child, ready=True, cpu_limit=allowance, wall_limit=allowance * 5 + 1, keep=self.kept,
-                             output_limit=self.output_limit)
+        watched = self.watch(
+            child,
+            ready=True,
+            cpu_limit=allowance,
+            wall_limit=allowance * 5 + 1,
+            keep=self.kept,
+            output_limit=self.output_limit,
+        )
         message = watched["reply"]
         if watched["status"] is not None or not isinstance(message, dict):
             self.kill_students()
@@ -614,8 +641,11 @@ class Supervisor:
             if child is None:
                 child, message, preamble, preamble_err = self.start_runner()
                 if message.get("ready") is not True:
-                    ready = {"ok": False, "compile_error": _text_or_none(message.get("compile_error")),
-                             "error": _text_or_none(message.get("error"))}
+                    ready = {
+                        "ok": False,
+                        "compile_error": _text_or_none(message.get("compile_error")),
+                        "error": _text_or_none(message.get("error")),
+                    }
                     if ready["compile_error"] is None and ready["error"] is None:
                         ready["error"] = "the program was not ready"
                     if position == 0:
@@ -624,15 +654,22 @@ class Supervisor:
                             self.kill_students()
                             child.close_all()
                         first = not_run(test["id"])
-                        first.update(status=_ready_status(message), error=ready["compile_error"] or ready["error"],
-                                     output=preamble, stderr=preamble_err)
+                        first.update(
+                            status=_ready_status(message),
+                            error=ready["compile_error"] or ready["error"],
+                            output=preamble,
+                            stderr=preamble_err,
+                        )
                         results[test["id"]] = first
                         self.progress(first)
                         return
                     entry = not_run(test["id"])
-                    entry.update(status=_ready_status(message) if message.get("status") else "error",
-                                 error=ready["compile_error"] or ready["error"], output=preamble,
-                                 stderr=preamble_err)
+                    entry.update(
+                        status=_ready_status(message) if message.get("status") else "error",
+                        error=ready["compile_error"] or ready["error"],
+                        output=preamble,
+                        stderr=preamble_err,
+                    )
                     results[test["id"]] = entry
                     self.progress(entry)
                     child = None
@@ -641,8 +678,15 @@ class Supervisor:
                     continue
             token = os.urandom(12).hex()
             line = dumps({"k": token, "args": test["args"]}).encode() + b"\n"
-            watched = self.watch(child, send=line, token=token, cpu_limit=self.limit,
-                                 wall_limit=self.limit * 5 + 1, keep=self.kept, output_limit=self.output_limit)
+            watched = self.watch(
+                child,
+                send=line,
+                token=token,
+                cpu_limit=self.limit,
+                wall_limit=self.limit * 5 + 1,
+                keep=self.kept,
+                output_limit=self.output_limit,
+            )
             entry = self.function_entry(test, child, watched, preamble, preamble_err)
             preamble = preamble_err = ""
             results[test["id"]] = entry
@@ -725,9 +769,15 @@ class Supervisor:
                     break
                 continue
             data = test.get("stdin") or ""
-            watched = self.watch(child, send=data.encode("utf-8", "surrogatepass"), cpu_limit=allowance,
-                                 wall_limit=allowance * 5 + 1, keep=self.kept, output_limit=self.output_limit,
-                                 stdin_close=True)
+            watched = self.watch(
+                child,
+                send=data.encode("utf-8", "surrogatepass"),
+                cpu_limit=allowance,
+                wall_limit=allowance * 5 + 1,
+                keep=self.kept,
+                output_limit=self.output_limit,
+                stdin_close=True,
+            )
             child.close_all()
             entry["output"] = watched["out"].text()
             entry["stderr"] = watched["err"].text()
@@ -743,8 +793,11 @@ class Supervisor:
                 entry.update(status="timeout", error=_timeout_text(watched))
             elif status == "memory" or (child.exit_code() != 0 and any(m in stderr for m in MEMORY_MARKERS)):
                 entry.update(status="memory", error="memory limit exceeded")
-            elif status == "output" or child.signal() == signal.SIGXFSZ or (
-                    child.exit_code() != 0 and "File too large" in stderr):
+            elif (
+                status == "output"
+                or child.signal() == signal.SIGXFSZ
+                or (child.exit_code() != 0 and "File too large" in stderr)
+            ):
                 entry.update(status="output", error="output limit exceeded")
             elif child.signal() is not None:
                 entry.update(status="crash", error=_crash_text(child, stderr))
@@ -761,8 +814,11 @@ class Supervisor:
 
     def progress(self, entry, match=None):
         """For live display only: no output, and `match` is the digest check (None: none)."""
-        line = "CMPROGRESS " + dumps({"id": entry["id"], "status": entry["status"],
-                                           "time_ms": entry["time_ms"], "match": match}) + "\n"
+        line = (
+            "CMPROGRESS "
+            + dumps({"id": entry["id"], "status": entry["status"], "time_ms": entry["time_ms"], "match": match})
+            + "\n"
+        )
         write_all(2, line.encode())
 
 
@@ -788,7 +844,7 @@ class Capture:
             self.parts.append(piece)
             self.size += len(piece)
         if self.keep_tail and len(piece) < len(chunk):
-            self.tail = (self.tail + chunk[len(piece):])[-self.keep_tail:]
+            self.tail = (self.tail + chunk[len(piece) :])[-self.keep_tail :]
 
     def text(self):
         data = b"".join(self.parts)
@@ -808,8 +864,17 @@ def _matches(test, value, canon):
 
 
 def base_entry(test_id):
-    return {"id": test_id, "status": "not_run", "output": "", "stderr": "", "error": "", "time_ms": 0.0,
-            "memory_kb": 0, "exit_code": None, "signal": None}
+    return {
+        "id": test_id,
+        "status": "not_run",
+        "output": "",
+        "stderr": "",
+        "error": "",
+        "time_ms": 0.0,
+        "memory_kb": 0,
+        "exit_code": None,
+        "signal": None,
+    }
 
 
 def not_run(test_id):
@@ -857,8 +922,11 @@ def _normal(value):
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value == value and value not in (float("inf"), float("-inf")) and value.is_integer() \
+        return (
+            int(value)
+            if value == value and value not in (float("inf"), float("-inf")) and value.is_integer()
             else value
+        )
     if isinstance(value, list):
         return [_normal(v) for v in value]
     if isinstance(value, dict):
@@ -910,7 +978,7 @@ def write_all(fd, data):
     view = memoryview(data)
     while view:
         try:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         except InterruptedError:
             continue
         except BlockingIOError:
@@ -937,8 +1005,17 @@ def harden(controls):
         raise SetupError(f"prctl(PR_SET_CHILD_SUBREAPER) failed: errno {ctypes.get_errno()}")
     # Same-uid code can still send us signals: every catchable one is ignored.
     for sig in range(1, signal.NSIG):
-        if sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE,
-                   signal.SIGILL, signal.SIGABRT, signal.SIGTRAP):
+        if sig in (
+            signal.SIGKILL,
+            signal.SIGSTOP,
+            signal.SIGCHLD,
+            signal.SIGSEGV,
+            signal.SIGBUS,
+            signal.SIGFPE,
+            signal.SIGILL,
+            signal.SIGABRT,
+            signal.SIGTRAP,
+        ):
             continue
         with contextlib.suppress(OSError, ValueError, RuntimeError):
             signal.signal(sig, signal.SIG_IGN)

@@ -6,62 +6,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('problems', '0001_initial'),
+        ("problems", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CachedResult',
+            name="CachedResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('language', models.CharField(max_length=16)),
-                ('payload', models.JSONField(help_text='verdict, tests, compile_output, runtime_ms, memory_kb, executor')),
-                ('executions', models.PositiveIntegerField(default=0, help_text='What producing it cost')),
-                ('hits', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_hit_at', models.DateTimeField(blank=True, null=True)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cached_results', to='problems.problem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("language", models.CharField(max_length=16)),
+                (
+                    "payload",
+                    models.JSONField(help_text="verdict, tests, compile_output, runtime_ms, memory_kb, executor"),
+                ),
+                ("executions", models.PositiveIntegerField(default=0, help_text="What producing it cost")),
+                ("hits", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_hit_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cached_results",
+                        to="problems.problem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('python', 'Python 3'), ('javascript', 'JavaScript (Node.js)'), ('cpp', 'C++17'), ('java', 'Java 17')], max_length=16)),
-                ('code', models.TextField()),
-                ('mode', models.CharField(choices=[('run', 'Run (samples or custom input)'), ('submit', 'Submit (all tests)')], default='submit', max_length=8)),
-                ('stdin', models.TextField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('finished', 'Finished')], db_index=True, default='queued', max_length=10)),
-                ('verdict', models.CharField(blank=True, choices=[('accepted', 'Accepted'), ('wrong_answer', 'Wrong answer'), ('time_limit_exceeded', 'Time limit exceeded'), ('memory_limit_exceeded', 'Memory limit exceeded'), ('runtime_error', 'Runtime error'), ('compile_error', 'Compile error'), ('output_limit_exceeded', 'Output limit exceeded'), ('system_error', 'System error')], max_length=32)),
-                ('tests', models.JSONField(blank=True, default=list)),
-                ('compile_output', models.TextField(blank=True)),
-                ('runtime_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('memory_kb', models.PositiveIntegerField(blank=True, null=True)),
-                ('executor', models.CharField(blank=True, help_text='Backend that produced the result', max_length=32)),
-                ('content_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('cache_hit', models.BooleanField(default=False)),
-                ('error_message', models.TextField(blank=True)),
-                ('internal_error', models.TextField(blank=True)),
-                ('is_rejudge', models.BooleanField(default=False, help_text='Judged again by an admin; bypasses the cache')),
-                ('progress_recorded', models.BooleanField(default=False, editable=False)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Times a worker started judging it')),
-                ('sweeps', models.PositiveSmallIntegerField(default=0, help_text='Times the sweep re-queued it')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='problems.problem')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("python", "Python 3"),
+                            ("javascript", "JavaScript (Node.js)"),
+                            ("cpp", "C++17"),
+                            ("java", "Java 17"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("code", models.TextField()),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("run", "Run (samples or custom input)"), ("submit", "Submit (all tests)")],
+                        default="submit",
+                        max_length=8,
+                    ),
+                ),
+                ("stdin", models.TextField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("finished", "Finished")],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accepted", "Accepted"),
+                            ("wrong_answer", "Wrong answer"),
+                            ("time_limit_exceeded", "Time limit exceeded"),
+                            ("memory_limit_exceeded", "Memory limit exceeded"),
+                            ("runtime_error", "Runtime error"),
+                            ("compile_error", "Compile error"),
+                            ("output_limit_exceeded", "Output limit exceeded"),
+                            ("system_error", "System error"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("tests", models.JSONField(blank=True, default=list)),
+                ("compile_output", models.TextField(blank=True)),
+                ("runtime_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("memory_kb", models.PositiveIntegerField(blank=True, null=True)),
+                ("executor", models.CharField(blank=True, help_text="Backend that produced the result", max_length=32)),
+                ("content_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("cache_hit", models.BooleanField(default=False)),
+                ("error_message", models.TextField(blank=True)),
+                ("internal_error", models.TextField(blank=True)),
+                (
+                    "is_rejudge",
+                    models.BooleanField(default=False, help_text="Judged again by an admin; bypasses the cache"),
+                ),
+                ("progress_recorded", models.BooleanField(default=False, editable=False)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(default=0, help_text="Times a worker started judging it"),
+                ),
+                ("sweeps", models.PositiveSmallIntegerField(default=0, help_text="Times the sweep re-queued it")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="submissions", to="problems.problem"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'problem', '-created_at'], name='submissions_user_id_f6f706_idx'), models.Index(fields=['status', 'created_at'], name='submissions_status_75026c_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "problem", "-created_at"], name="submissions_user_id_f6f706_idx"),
+                    models.Index(fields=["status", "created_at"], name="submissions_status_75026c_idx"),
+                ],
             },
         ),
     ]

@@ -23,7 +23,10 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="cachedresult",
             name="expires_at",
-            field=models.DateTimeField(db_index=True, default=submissions.models.default_result_expiry,
-                                       help_text="Not served after this; purged by purge_result_cache"),
+            field=models.DateTimeField(
+                db_index=True,
+                default=submissions.models.default_result_expiry,
+                help_text="Not served after this; purged by purge_result_cache",
+            ),
         ),
     ]

@@ -15,30 +15,68 @@ def pack_job(slug: str, language: str, code: str, **limits) -> Job:
         for k, t in enumerate(problem.tests)
     )
     return Job(
-        language=language, code=code, kind=problem.kind, signature=problem.signature, tests=tests,
-        limits=Limits(time_limit_ms=limits.get("time_limit_ms", problem.time_limit_ms),
-                      memory_limit_mb=limits.get("memory_limit_mb", problem.memory_limit_mb)),
+        language=language,
+        code=code,
+        kind=problem.kind,
+        signature=problem.signature,
+        tests=tests,
+        limits=Limits(
+            time_limit_ms=limits.get("time_limit_ms", problem.time_limit_ms),
+            memory_limit_mb=limits.get("memory_limit_mb", problem.memory_limit_mb),
+        ),
     )
 
 
-def function_job(signature: dict, code: str, cases: list[tuple[dict, object]], *, language: str = "python",
-                 comparison: str = "exact", time_limit_ms: int = 1000, memory_limit_mb: int = 256) -> Job:
+def function_job(
+    signature: dict,
+    code: str,
+    cases: list[tuple[dict, object]],
+    *,
+    language: str = "python",
+    comparison: str = "exact",
+    time_limit_ms: int = 1000,
+    memory_limit_mb: int = 256,
+) -> Job:
     """cases: (arguments by name, expected value) pairs; expected None = custom run."""
     tests = tuple(
-        TestSpec(index=k, input=json.dumps(args), expected=None if expected is None else json.dumps(expected),
-                 comparison=comparison)
+        TestSpec(
+            index=k,
+            input=json.dumps(args),
+            expected=None if expected is None else json.dumps(expected),
+            comparison=comparison,
+        )
         for k, (args, expected) in enumerate(cases)
     )
-    return Job(language=language, code=code, kind="function", signature=signature, tests=tests,
-               limits=Limits(time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb))
+    return Job(
+        language=language,
+        code=code,
+        kind="function",
+        signature=signature,
+        tests=tests,
+        limits=Limits(time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb),
+    )
 
 
-def stdio_job(code: str, cases: list[tuple[str, str | None]], *, language: str = "python",
-              time_limit_ms: int = 1000, memory_limit_mb: int = 256, output_limit_bytes: int = 1024 * 1024) -> Job:
+def stdio_job(
+    code: str,
+    cases: list[tuple[str, str | None]],
+    *,
+    language: str = "python",
+    time_limit_ms: int = 1000,
+    memory_limit_mb: int = 256,
+    output_limit_bytes: int = 1024 * 1024,
+) -> Job:
     tests = tuple(TestSpec(index=k, input=i, expected=e) for k, (i, e) in enumerate(cases))
-    return Job(language=language, code=code, kind="stdio", signature=None, tests=tests,
-               limits=Limits(time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb,
-                             output_limit_bytes=output_limit_bytes))
+    return Job(
+        language=language,
+        code=code,
+        kind="stdio",
+        signature=None,
+        tests=tests,
+        limits=Limits(
+            time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb, output_limit_bytes=output_limit_bytes
+        ),
+    )
 
 
 TWO_SUM = {

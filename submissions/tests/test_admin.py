@@ -12,8 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def finished(user, problem):
-    return Submission.objects.create(user=user, problem=problem, language="python", code=SUM_OK, mode="submit",
-                                     status=Status.FINISHED, verdict="accepted", finished_at=timezone.now())
+    return Submission.objects.create(
+        user=user,
+        problem=problem,
+        language="python",
+        code=SUM_OK,
+        mode="submit",
+        status=Status.FINISHED,
+        verdict="accepted",
+        finished_at=timezone.now(),
+    )
 
 
 def test_staff_see_list_and_detail_students_do_not(client):
@@ -32,8 +40,11 @@ def test_rejudge_action_requeues_on_the_rejudge_queue(client, django_capture_on_
     subs = [finished(UserFactory(), problem) for _ in range(2)]
     client.force_login(StaffFactory())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post("/admin/submissions/submission/", {
-            "action": "rejudge_selected", "_selected_action": [s.pk for s in subs]}, follow=True)
+        response = client.post(
+            "/admin/submissions/submission/",
+            {"action": "rejudge_selected", "_selected_action": [s.pk for s in subs]},
+            follow=True,
+        )
     assert response.status_code == 200 and "2 submission(s) queued for rejudging" in response.content.decode()
     assert len(callbacks) == 2
     for sub in Submission.objects.filter(pk__in=[s.pk for s in subs]):

@@ -22,16 +22,49 @@ def client_for(user=None):
 
 def finished_submission(user, problem):
     tests = [
-        {"index": 0, "sample": True, "custom": False, "passed": True, "verdict": "accepted", "time_ms": 5,
-         "memory_kb": 900, "input": "1 2\n", "expected": "3\n", "actual": "3\n", "stdout": "", "stderr": "",
-         "message": ""},
-        {"index": 1, "sample": False, "custom": False, "passed": False, "verdict": "wrong_answer", "time_ms": 6,
-         "memory_kb": 900, "input": None, "expected": None, "actual": "secret-ish output", "stdout": "",
-         "stderr": "trace", "message": "boom"},
+        {
+            "index": 0,
+            "sample": True,
+            "custom": False,
+            "passed": True,
+            "verdict": "accepted",
+            "time_ms": 5,
+            "memory_kb": 900,
+            "input": "1 2\n",
+            "expected": "3\n",
+            "actual": "3\n",
+            "stdout": "",
+            "stderr": "",
+            "message": "",
+        },
+        {
+            "index": 1,
+            "sample": False,
+            "custom": False,
+            "passed": False,
+            "verdict": "wrong_answer",
+            "time_ms": 6,
+            "memory_kb": 900,
+            "input": None,
+            "expected": None,
+            "actual": "secret-ish output",
+            "stdout": "",
+            "stderr": "trace",
+            "message": "boom",
+        },
     ]
-    return Submission.objects.create(user=user, problem=problem, language="python", code=SUM_OK, mode="submit",
-                                     status=Status.FINISHED, verdict="wrong_answer", tests=tests,
-                                     finished_at=timezone.now(), internal_error="db host down")
+    return Submission.objects.create(
+        user=user,
+        problem=problem,
+        language="python",
+        code=SUM_OK,
+        mode="submit",
+        status=Status.FINISHED,
+        verdict="wrong_answer",
+        tests=tests,
+        finished_at=timezone.now(),
+        internal_error="db host down",
+    )
 
 
 @pytest.fixture
@@ -45,8 +78,9 @@ class TestCreate:
     def test_201_with_id_status_url(self, queued_only):
         problem = make_stdio_problem()
         user = UserFactory()
-        response = client_for(user).post(URL, {"problem": problem.slug, "language": "python", "code": SUM_OK,
-                                               "mode": "submit"}, format="json")
+        response = client_for(user).post(
+            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "submit"}, format="json"
+        )
         assert response.status_code == 201, response.content
         body = response.json()
         sub = Submission.objects.get()
@@ -57,8 +91,10 @@ class TestCreate:
     def test_run_with_stdin(self, queued_only):
         problem = make_stdio_problem()
         response = client_for(UserFactory()).post(
-            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "run", "stdin": "3 4\n"},
-            format="json")
+            URL,
+            {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "run", "stdin": "3 4\n"},
+            format="json",
+        )
         assert response.status_code == 201
         assert Submission.objects.get().stdin == "3 4\n"
 
@@ -86,7 +122,8 @@ class TestCreate:
     def test_unpublished_problem_is_400(self, queued_only):
         problem = make_stdio_problem(is_published=False)
         response = client_for(UserFactory()).post(
-            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK}, format="json")
+            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK}, format="json"
+        )
         assert response.status_code == 400 and "problem" in response.json()
 
     def test_malformed_json_is_400(self):
@@ -100,14 +137,18 @@ class TestCreate:
 
     def test_anonymous_cannot_submit(self):
         problem = make_stdio_problem()
-        response = client_for().post(URL, {"problem": problem.slug, "language": "python", "code": SUM_OK},
-                                     format="json")
+        response = client_for().post(
+            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK}, format="json"
+        )
         assert response.status_code in (401, 403)
         assert not Submission.objects.exists()
 
     def test_separate_throttles_for_run_and_submit(self, settings, queued_only):
-        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "submission_run": "3/min",
-                 "submission_submit": "2/min"}
+        rates = {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "submission_run": "3/min",
+            "submission_submit": "2/min",
+        }
         from rest_framework.throttling import SimpleRateThrottle
 
         old = SimpleRateThrottle.THROTTLE_RATES
@@ -117,13 +158,19 @@ class TestCreate:
             client = client_for(UserFactory())
             data = {"problem": problem.slug, "language": "python", "code": SUM_OK}
             assert [client.post(URL, {**data, "mode": "submit"}, format="json").status_code for _ in range(2)] == [
-                201, 201]
+                201,
+                201,
+            ]
             limited = client.post(URL, {**data, "mode": "submit"}, format="json")
             assert limited.status_code == 429
             assert int(limited["Retry-After"]) > 0
             # Runs have their own budget, untouched by the submits.
             assert [client.post(URL, {**data, "mode": "run"}, format="json").status_code for _ in range(4)] == [
-                201, 201, 201, 429]
+                201,
+                201,
+                201,
+                429,
+            ]
             # Another user is not throttled by this one.
             assert client_for(UserFactory()).post(URL, {**data, "mode": "submit"}, format="json").status_code == 201
         finally:
@@ -152,8 +199,13 @@ class TestReadPermissions:
         assert body["problem"] == problem.slug and body["verdict"] == "wrong_answer"
         (sample,) = body["tests"]
         assert sample["input"] == "1 2\n" and sample["expected"] == "3\n" and sample["actual"] == "3\n"
-        assert body["hidden_tests"] == {"total": 1, "passed": 0, "failed": 1, "not_run": 0,
-                                        "first_failure": {"verdict": "wrong_answer", "time_ms": 6}}
+        assert body["hidden_tests"] == {
+            "total": 1,
+            "passed": 0,
+            "failed": 1,
+            "not_run": 0,
+            "first_failure": {"verdict": "wrong_answer", "time_ms": 6},
+        }
         assert body["failed_test"] == {"index": None, "sample": False, "verdict": "wrong_answer"}
         assert body["tests_passed"] == 1 and body["tests_total"] == 2
         assert body["memory_kb"] == 900  # the sample's; a hidden test's memory is never shown
@@ -197,7 +249,9 @@ class TestDuplicateAnsweredAtSubmit:
         assert first.json()["cache_hit"] is False
         executions = judge0.snapshot()["executions"]
 
-        second = client_for(UserFactory()).post(URL, {**payload, "code": SUM_OK.replace("\n", "  # done\n", 1)}, format="json")
+        second = client_for(UserFactory()).post(
+            URL, {**payload, "code": SUM_OK.replace("\n", "  # done\n", 1)}, format="json"
+        )
 
         body = second.json()
         assert second.status_code == 201
@@ -213,7 +267,8 @@ class TestDuplicateAnsweredAtSubmit:
         settings.EXECUTOR_BACKEND = "judge0"
         problem = make_stdio_problem()
         response = client_for(UserFactory()).post(
-            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "run"}, format="json")
+            URL, {"problem": problem.slug, "language": "python", "code": SUM_OK, "mode": "run"}, format="json"
+        )
         assert response.json()["cache_hit"] is False
         sub = Submission.objects.get()
         assert sub.enqueued_at is not None and sub.status == Status.FINISHED  # sent; the eager task judged it

@@ -13,8 +13,14 @@ from submissions.executors.base import Job, Limits, RetryableExecutorError, Test
 
 def stdio_job(k: int, code: str | None = None) -> Job:
     tests = tuple(TestSpec(index=i, input=f"{i} {k}\n", expected=f"{i + k}\n", is_sample=i == 0) for i in range(4))
-    return Job(language="python", code=code or "a, b = map(int, input().split())\nprint(a + b)\n", kind="stdio",
-               signature=None, tests=tests, limits=Limits(time_limit_ms=2000))
+    return Job(
+        language="python",
+        code=code or "a, b = map(int, input().split())\nprint(a + b)\n",
+        kind="stdio",
+        signature=None,
+        tests=tests,
+        limits=Limits(time_limit_ms=2000),
+    )
 
 
 @pytest.fixture
@@ -61,12 +67,22 @@ def test_busy_judge0_is_retryable_for_every_waiting_submission(batching, judge0)
 
 
 def test_function_jobs_share_the_batches_too(batching, judge0):
-    signature = {"function": "add", "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-                 "returns": "int"}
-    tests = tuple(TestSpec(index=i, input=json.dumps({"a": i, "b": 1}), expected=str(i + 1), is_sample=i == 0)
-                  for i in range(3))
-    job = Job(language="python", code="def add(a, b):\n    return a + b\n", kind="function", signature=signature,
-              tests=tests, limits=Limits(time_limit_ms=2000))
+    signature = {
+        "function": "add",
+        "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+        "returns": "int",
+    }
+    tests = tuple(
+        TestSpec(index=i, input=json.dumps({"a": i, "b": 1}), expected=str(i + 1), is_sample=i == 0) for i in range(3)
+    )
+    job = Job(
+        language="python",
+        code="def add(a, b):\n    return a + b\n",
+        kind="function",
+        signature=signature,
+        tests=tests,
+        limits=Limits(time_limit_ms=2000),
+    )
     reports = [None] * 3
 
     def judge(n):

@@ -77,8 +77,11 @@ def test_over_the_cap_a_worker_gives_the_submission_back(settings):
 def post(user, problem, code, mode="run"):
     client = APIClient()
     client.force_authenticate(user)
-    response = client.post("/api/v1/submissions/", {"problem": problem.slug, "language": "python", "code": code,
-                                                    "mode": mode}, format="json")
+    response = client.post(
+        "/api/v1/submissions/",
+        {"problem": problem.slug, "language": "python", "code": code, "mode": mode},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     return response.json()["id"]
 

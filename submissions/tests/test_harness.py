@@ -29,16 +29,26 @@ NONCE = "5f0c" * 8
 
 
 def _job(**kwargs):
-    job = function_job(TWO_SUM, "def two_sum(nums, target):\n    return [0, 1]\n", TWO_SUM_CASES,
-                       comparison="unordered", **kwargs)
+    job = function_job(
+        TWO_SUM, "def two_sum(nums, target):\n    return [0, 1]\n", TWO_SUM_CASES, comparison="unordered", **kwargs
+    )
     # Two samples, two hidden tests.
     tests = tuple(dataclasses.replace(t, is_sample=t.index < 2) for t in job.tests)
     return dataclasses.replace(job, tests=tests)
 
 
 def _entry(test_id, status="ok", value=None, **extra):
-    entry = {"id": test_id, "status": status, "output": "", "stderr": "", "error": "", "time_ms": 1.5,
-             "memory_kb": 2048, "exit_code": None, "signal": None}
+    entry = {
+        "id": test_id,
+        "status": status,
+        "output": "",
+        "stderr": "",
+        "error": "",
+        "time_ms": 1.5,
+        "memory_kb": 2048,
+        "exit_code": None,
+        "signal": None,
+    }
     if status == "ok":
         entry["value"] = value
     entry.update(extra)
@@ -46,8 +56,12 @@ def _entry(test_id, status="ok", value=None, **extra):
 
 
 def _block(entries, *, nonce=NONCE, ready=None, compile_step=None):
-    body = {"v": 1, "compile": compile_step, "ready": ready or {"ok": True, "compile_error": None, "error": None},
-            "tests": entries}
+    body = {
+        "v": 1,
+        "compile": compile_step,
+        "ready": ready or {"ok": True, "compile_error": None, "error": None},
+        "tests": entries,
+    }
     return f"\n{nonce}\n{json.dumps(body)}\n{nonce}-end\n"
 
 
@@ -61,16 +75,24 @@ def _judge(job, entries, **kwargs):
 # --- the program ------------------------------------------------------------------------
 @pytest.mark.parametrize("language", ["python", "javascript"])
 def test_files_hold_the_students_code_as_written_and_stdin_holds_tests_without_expected_outputs(language):
-    job = function_job(TWO_SUM, "code as written\n", [({"target": 9, "nums": [2, 7]}, [424242, 171717])],
-                       language=language)
+    job = function_job(
+        TWO_SUM, "code as written\n", [({"target": 9, "nums": [2, 7]}, [424242, 171717])], language=language
+    )
     program = build_program(job, nonce=NONCE)
     student = {"python": "solution.py", "javascript": "solution.js"}[language]
     runner = {"python": "runner.py", "javascript": "runner.js"}[language]
     assert program.files[student] == "code as written\n"  # its own file: the student's line numbers
     assert set(program.files) == {student, runner, "supervisor.py"}
     config = json.loads(program.stdin)
-    assert config["tests"] == [{"id": 0, "hidden": True, "args": [[2, 7], 9],
-                                "expect": expect_digest("function", job.tests[0])[0], "canon": "exact"}]
+    assert config["tests"] == [
+        {
+            "id": 0,
+            "hidden": True,
+            "args": [[2, 7], 9],
+            "expect": expect_digest("function", job.tests[0])[0],
+            "canon": "exact",
+        }
+    ]
     assert "424242" not in program.stdin and "171717" not in program.stdin
     # The nonce is in the supervisor's stdin only: nothing shipped as a file knows it.
     assert config["nonce"] == NONCE and not any(NONCE in text for text in program.files.values())
@@ -116,9 +138,24 @@ def test_bad_jobs_are_harness_errors():
 
 # --- digests: a mismatch must imply a failed comparison ---------------------------------
 PAIRS = [
-    ([0, 1], [0, 1]), ([0, 1], [1, 0]), ([1, 2], [1.0, 2.0]), (1, 1.0), (1, True), (0, False), (0.1 + 0.2, 0.3),
-    ([[1, 2], [3]], [[3], [2, 1]]), ([[1, 2], [3]], [[3], [1, 2]]), ("a", "a "), (-0.0, 0), (2 ** 53 + 1, 2.0 ** 53),
-    ([1, 1, 2], [1, 2, 2]), ([], []), ([True], [1]), ("x", ["x"]), (None, None), ([1.5, 2], [2, 1.5]),
+    ([0, 1], [0, 1]),
+    ([0, 1], [1, 0]),
+    ([1, 2], [1.0, 2.0]),
+    (1, 1.0),
+    (1, True),
+    (0, False),
+    (0.1 + 0.2, 0.3),
+    ([[1, 2], [3]], [[3], [2, 1]]),
+    ([[1, 2], [3]], [[3], [1, 2]]),
+    ("a", "a "),
+    (-0.0, 0),
+    (2**53 + 1, 2.0**53),
+    ([1, 1, 2], [1, 2, 2]),
+    ([], []),
+    ([True], [1]),
+    ("x", ["x"]),
+    (None, None),
+    ([1.5, 2], [2, 1.5]),
 ]
 
 
@@ -183,8 +220,23 @@ def test_out_of_range_or_mistyped_fields_are_not_a_result(name):
     assert parse_supervisor_output(program, _block(entries)) is None
 
 
-@pytest.mark.parametrize("how", ["wrong nonce", "text before", "text after", "two blocks", "duplicate id", "missing id",
-                                 "unknown id", "value on error", "no value on ok", "version", "ready type", "empty"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "wrong nonce",
+        "text before",
+        "text after",
+        "two blocks",
+        "duplicate id",
+        "missing id",
+        "unknown id",
+        "value on error",
+        "no value on ok",
+        "version",
+        "ready type",
+        "empty",
+    ],
+)
 def test_anything_but_exactly_one_block_with_every_test_once_is_not_a_result(how):
     program = build_program(_job(), nonce=NONCE)
     good = [_entry(k, value=[0, 1]) for k in range(4)]
@@ -208,17 +260,33 @@ def test_anything_but_exactly_one_block_with_every_test_once_is_not_a_result(how
 
 def test_progress_lines_are_checked_too():
     assert progress_line('CMPROGRESS {"id": 3, "status": "ok", "time_ms": 1.5, "match": true}')["id"] == 3
-    for bad in ('CMPROGRESS {"id": 3, "status": "ok", "time_ms": NaN}', 'CMPROGRESS {"id": 3, "status": "x", "time_ms": 1}',
-                'CMPROGRESS {"id": 3, "status": "ok", "time_ms": -1}', "noise", 'CMPROGRESS {"id": true, "status": "ok", "time_ms": 1}'):
+    for bad in (
+        'CMPROGRESS {"id": 3, "status": "ok", "time_ms": NaN}',
+        'CMPROGRESS {"id": 3, "status": "x", "time_ms": 1}',
+        'CMPROGRESS {"id": 3, "status": "ok", "time_ms": -1}',
+        "noise",
+        'CMPROGRESS {"id": true, "status": "ok", "time_ms": 1}',
+    ):
         assert progress_line(bad) is None
 
 
 # --- judging ----------------------------------------------------------------------------
 def test_results_are_judged_server_side_with_the_comparison_mode_and_carry_the_hidden_flag():
-    report = _judge(_job(), [_entry(0, value=[1, 0]), _entry(1, value=[1, 2], output="dbg\n"), _entry(2, value=[0, 0]),
-                             _entry(3, value=[3, 2])])
-    assert [o.verdict for o in report.tests] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.WRONG_ANSWER,
-                                                 Verdict.ACCEPTED]
+    report = _judge(
+        _job(),
+        [
+            _entry(0, value=[1, 0]),
+            _entry(1, value=[1, 2], output="dbg\n"),
+            _entry(2, value=[0, 0]),
+            _entry(3, value=[3, 2]),
+        ],
+    )
+    assert [o.verdict for o in report.tests] == [
+        Verdict.ACCEPTED,
+        Verdict.ACCEPTED,
+        Verdict.WRONG_ANSWER,
+        Verdict.ACCEPTED,
+    ]
     assert report.tests[2].actual == "[0, 0]" and report.tests[1].stdout == "dbg\n"
     assert [o.hidden for o in report.tests] == [False, False, True, True]
     assert report.tests[0].time_ms == 2 and report.tests[0].memory_kb == 2048 and report.cacheable
@@ -226,41 +294,71 @@ def test_results_are_judged_server_side_with_the_comparison_mode_and_carry_the_h
 
 def test_statuses_map_to_verdicts_and_slow_ok_results_are_time_limits():
     job = dataclasses.replace(_job(), limits=dataclasses.replace(_job().limits, time_limit_ms=100))
-    report = _judge(job, [_entry(0, status="error", error="ZeroDivisionError: division by zero (line 2)"),
-                          _entry(1, status="timeout"), _entry(2, status="memory"),
-                          _entry(3, value=[2, 3], time_ms=250.0)])
-    assert [o.verdict for o in report.tests] == [Verdict.RUNTIME_ERROR, Verdict.TIME_LIMIT_EXCEEDED,
-                                                 Verdict.MEMORY_LIMIT_EXCEEDED, Verdict.TIME_LIMIT_EXCEEDED]
+    report = _judge(
+        job,
+        [
+            _entry(0, status="error", error="ZeroDivisionError: division by zero (line 2)"),
+            _entry(1, status="timeout"),
+            _entry(2, status="memory"),
+            _entry(3, value=[2, 3], time_ms=250.0),
+        ],
+    )
+    assert [o.verdict for o in report.tests] == [
+        Verdict.RUNTIME_ERROR,
+        Verdict.TIME_LIMIT_EXCEEDED,
+        Verdict.MEMORY_LIMIT_EXCEEDED,
+        Verdict.TIME_LIMIT_EXCEEDED,
+    ]
     assert "ZeroDivisionError" in report.tests[0].message
     output = _judge(_job(), [_entry(0, status="output"), *[_entry(k, status="not_run") for k in (1, 2, 3)]])
     assert output.verdict == Verdict.OUTPUT_LIMIT_EXCEEDED
-    crash = _judge(_job(), [_entry(0, status="crash", error="killed by signal 11 (SIGSEGV)", signal=11),
-                            *[_entry(k, status="not_run") for k in (1, 2, 3)]])
+    crash = _judge(
+        _job(),
+        [
+            _entry(0, status="crash", error="killed by signal 11 (SIGSEGV)", signal=11),
+            *[_entry(k, status="not_run") for k in (1, 2, 3)],
+        ],
+    )
     assert crash.tests[0].verdict == Verdict.RUNTIME_ERROR and "SIGSEGV" in crash.tests[0].message
 
 
 def test_tests_not_run_take_the_verdict_of_the_test_that_stopped_the_run():
-    report = _judge(_job(), [_entry(0, value=[0, 1]), _entry(1, value=[1, 2]), _entry(2, value=[9, 9]),
-                             _entry(3, status="not_run")])
-    assert [(o.verdict, o.message) for o in report.tests[2:]] == [(Verdict.WRONG_ANSWER, ""),
-                                                                  (Verdict.WRONG_ANSWER, NOT_RUN)]
+    report = _judge(
+        _job(), [_entry(0, value=[0, 1]), _entry(1, value=[1, 2]), _entry(2, value=[9, 9]), _entry(3, status="not_run")]
+    )
+    assert [(o.verdict, o.message) for o in report.tests[2:]] == [
+        (Verdict.WRONG_ANSWER, ""),
+        (Verdict.WRONG_ANSWER, NOT_RUN),
+    ]
     assert report.verdict == Verdict.WRONG_ANSWER
 
 
 def test_load_errors_and_syntax_errors():
     job = _job()
-    syntax = _judge(job, [_entry(0, status="error"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
-                    ready={"ok": False, "compile_error": '  File "solution.py", line 2\nSyntaxError: x', "error": None})
+    syntax = _judge(
+        job,
+        [_entry(0, status="error"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
+        ready={"ok": False, "compile_error": '  File "solution.py", line 2\nSyntaxError: x', "error": None},
+    )
     assert syntax.verdict == Verdict.COMPILE_ERROR and "line 2" in syntax.compile_output
-    missing = _judge(job, [_entry(0, status="error"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
-                     ready={"ok": False, "compile_error": None, "error": "function two_sum is not defined"})
+    missing = _judge(
+        job,
+        [_entry(0, status="error"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
+        ready={"ok": False, "compile_error": None, "error": "function two_sum is not defined"},
+    )
     assert all(t.verdict == Verdict.RUNTIME_ERROR and "two_sum is not defined" in t.message for t in missing.tests)
-    slow_load = _judge(job, [_entry(0, status="timeout"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
-                       ready={"ok": False, "compile_error": None, "error": "time limit exceeded while loading"})
+    slow_load = _judge(
+        job,
+        [_entry(0, status="timeout"), *[_entry(k, status="not_run") for k in (1, 2, 3)]],
+        ready={"ok": False, "compile_error": None, "error": "time limit exceeded while loading"},
+    )
     assert slow_load.verdict == Verdict.TIME_LIMIT_EXCEEDED
-    compiled = _judge(job, [_entry(k, status="not_run") for k in range(4)],
-                      ready={"ok": False, "compile_error": None, "error": None},
-                      compile_step={"ok": False, "output": "main.cpp:1: error"})
+    compiled = _judge(
+        job,
+        [_entry(k, status="not_run") for k in range(4)],
+        ready={"ok": False, "compile_error": None, "error": None},
+        compile_step={"ok": False, "output": "main.cpp:1: error"},
+    )
     assert compiled.verdict == Verdict.COMPILE_ERROR and "error" in compiled.compile_output
 
 
@@ -273,16 +371,24 @@ def test_stdio_output_is_compared_as_text_and_a_syntax_error_is_a_compile_error(
     report = _judge(job, entries)
     assert report.tests[1].actual == "4\n"
     assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER]
-    broken = _judge(job, [_entry(0, status="error", stderr='  File "solution.py", line 1\nSyntaxError: bad'),
-                          _entry(1, status="not_run")])
+    broken = _judge(
+        job,
+        [
+            _entry(0, status="error", stderr='  File "solution.py", line 1\nSyntaxError: bad'),
+            _entry(1, status="not_run"),
+        ],
+    )
     assert broken.verdict == Verdict.COMPILE_ERROR
 
 
 def test_without_a_block_the_host_facts_decide_and_nothing_is_cacheable():
     job = _job()
     program = build_program(job, nonce=NONCE)
-    cases = [(HostFacts(timed_out=True), Verdict.TIME_LIMIT_EXCEEDED), (HostFacts(oom_killed=True),
-             Verdict.MEMORY_LIMIT_EXCEEDED), (HostFacts(exit_code=1), Verdict.RUNTIME_ERROR)]
+    cases = [
+        (HostFacts(timed_out=True), Verdict.TIME_LIMIT_EXCEEDED),
+        (HostFacts(oom_killed=True), Verdict.MEMORY_LIMIT_EXCEEDED),
+        (HostFacts(exit_code=1), Verdict.RUNTIME_ERROR),
+    ]
     for host, verdict in cases:
         report = build_report(job, program, None, host=host)
         assert report.verdict == verdict and not report.cacheable

@@ -211,10 +211,12 @@ def test_422_and_partly_invalid_batches_are_configuration_errors(judge0):
 
 def test_client_low_level_batch_api_and_info_endpoints(judge0):
     with Judge0Client.from_settings(batch_size=2) as client:
-        tokens = client.create_batch([
-            SubmissionRequest(language_id=71, source_code="print(input())", stdin=str(i), expected_output=str(i))
-            for i in range(5)
-        ])
+        tokens = client.create_batch(
+            [
+                SubmissionRequest(language_id=71, source_code="print(input())", stdin=str(i), expected_output=str(i))
+                for i in range(5)
+            ]
+        )
         assert len(tokens) == 5 and judge0.snapshot()["batch_creates"] == 3
         results = Judge0Executor(poll_initial=0.05).wait_for(client, tokens)
         assert [r.status_id for r in results] == [3] * 5
@@ -293,10 +295,12 @@ def result(status_id, **fields):
         (11, {"exit_code": 137, "memory_kb": 1000}, Verdict.RUNTIME_ERROR),
         (7, {"memory_kb": 261000}, Verdict.MEMORY_LIMIT_EXCEEDED),
         (11, {"exit_code": 1, "stderr": "Traceback ...\nMemoryError"}, Verdict.MEMORY_LIMIT_EXCEEDED),
-        (10, {"stderr": "terminate called after throwing an instance of 'std::bad_alloc'"},
-         Verdict.MEMORY_LIMIT_EXCEEDED),
-        (11, {"exit_code": 1, "stderr": "Error: Could not reserve enough space for object heap"},
-         Verdict.SYSTEM_ERROR),
+        (
+            10,
+            {"stderr": "terminate called after throwing an instance of 'std::bad_alloc'"},
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),
+        (11, {"exit_code": 1, "stderr": "Error: Could not reserve enough space for object heap"}, Verdict.SYSTEM_ERROR),
     ],
 )
 def test_every_judge0_status_maps_onto_a_verdict(status_id, fields, verdict):
@@ -317,9 +321,17 @@ class FakeProgram:
 
 def config(n=3, *, time_limit_ms=2000, memory_limit_kb=262144, startup_ms=300, compile_cpu_ms=None):
     tests = [{"id": k, "stdin": f"{k}\n", "hidden": k > 0, "expect": None} for k in range(n)]
-    return {"nonce": "n" * 32, "kind": "stdio", "time_limit_ms": time_limit_ms, "memory_limit_kb": memory_limit_kb,
-            "startup_ms": startup_ms, "compile": None if compile_cpu_ms is None else
-            {"argv": ["g++"], "cpu_ms": compile_cpu_ms, "wall_ms": 2 * compile_cpu_ms}, "tests": tests}
+    return {
+        "nonce": "n" * 32,
+        "kind": "stdio",
+        "time_limit_ms": time_limit_ms,
+        "memory_limit_kb": memory_limit_kb,
+        "startup_ms": startup_ms,
+        "compile": None
+        if compile_cpu_ms is None
+        else {"argv": ["g++"], "cpu_ms": compile_cpu_ms, "wall_ms": 2 * compile_cpu_ms},
+        "tests": tests,
+    }
 
 
 def test_the_language_89_request_is_a_deterministic_zip_with_a_run_script_and_no_source():
@@ -352,8 +364,10 @@ def test_limits_cover_every_test_start_up_and_compile_within_judge0_maxima(setti
     assert (plan.cpu_time_limit, plan.wall_time_limit) == (7.2, 15.4)
     assert plan.memory_limit == 262144 + 48 * 1024 and plan.max_file_size == 4096
     function = Job(language="cpp", code="", kind="function", signature={}, tests=stdio.tests, limits=stdio.limits)
-    compiled = executor.plan(function, FakeProgram({}, config(3, time_limit_ms=1000, startup_ms=100,
-                                                                compile_cpu_ms=5000, memory_limit_kb=65536)))
+    compiled = executor.plan(
+        function,
+        FakeProgram({}, config(3, time_limit_ms=1000, startup_ms=100, compile_cpu_ms=5000, memory_limit_kb=65536)),
+    )
     assert compiled.cpu_time_limit == 5 + 0.1 + 3 * 1 + 0.3  # compile + one start-up + tests + supervisor
     assert compiled.memory_limit == 384 * 1024  # what the compile inside the run needs
     huge = executor.plan(stdio, FakeProgram({}, config(100, memory_limit_kb=4096 * 1024)))
@@ -373,11 +387,13 @@ def test_host_facts_read_judge0s_view_on_both_delivery_paths():
     plan = _Plan(cpu_time_limit=5, wall_time_limit=11, memory_limit=100000, max_file_size=4096)
     oom = host_facts(callback_result(12, "Caught fatal signal 9", memory_kb=99000), plan=plan)
     assert (oom.signal, oom.exit_code, oom.oom_killed, oom.timed_out) == (9, None, True, False)
-    polled = host_facts(SubmissionResult(token="t", status_id=12, exit_signal=9, exit_code=0, memory_kb=99000),
-                        plan=plan)
+    polled = host_facts(
+        SubmissionResult(token="t", status_id=12, exit_signal=9, exit_code=0, memory_kb=99000), plan=plan
+    )
     assert (polled.signal, polled.exit_code, polled.oom_killed) == (9, None, True)
-    crash = host_facts(callback_result(11, "Exited with error status 1", stderr="OSError: [Errno 27] File too large"),
-                       plan=plan)
+    crash = host_facts(
+        callback_result(11, "Exited with error status 1", stderr="OSError: [Errno 27] File too large"), plan=plan
+    )
     assert (crash.exit_code, crash.signal, crash.output_exceeded, crash.oom_killed) == (1, None, True, False)
     through_bash = host_facts(callback_result(11, "Exited with error status 137", memory_kb=10), plan=plan)
     assert (through_bash.exit_code, through_bash.signal, through_bash.oom_killed) == (137, 9, False)

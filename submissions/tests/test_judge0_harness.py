@@ -44,8 +44,14 @@ def function_job(code, *, language="python", cases=CASES, limits=None):
         TestSpec(index=i, input=json.dumps({"nums": nums, "offset": off}), expected=json.dumps(out), is_sample=i == 0)
         for i, (nums, off, out) in enumerate(cases)
     )
-    return Job(language=language, code=code, kind="function", signature=SIGNATURE, tests=tests,
-               limits=limits or Limits(time_limit_ms=2000))
+    return Job(
+        language=language,
+        code=code,
+        kind="function",
+        signature=SIGNATURE,
+        tests=tests,
+        limits=limits or Limits(time_limit_ms=2000),
+    )
 
 
 @pytest.mark.parametrize("language", ["python", "javascript", "cpp", "java"])

@@ -38,14 +38,23 @@ def wait_final(url, token, params):
 def test_batch_limits_and_per_item_errors(judge0):
     url = judge0.url
     item = {"language_id": 71, "source_code": b64("print(1)")}
-    too_many = requests.post(f"{url}/submissions/batch", params={"base64_encoded": "true"}, headers=HEADERS,
-                             data=json.dumps({"submissions": [item] * 21}), timeout=5)
+    too_many = requests.post(
+        f"{url}/submissions/batch",
+        params={"base64_encoded": "true"},
+        headers=HEADERS,
+        data=json.dumps({"submissions": [item] * 21}),
+        timeout=5,
+    )
     assert too_many.status_code == 400 and "less than or equal to 20" in too_many.json()["error"]
     empty = requests.post(f"{url}/submissions/batch", headers=HEADERS, data=json.dumps({"submissions": []}), timeout=5)
     assert empty.status_code == 400
-    mixed = requests.post(f"{url}/submissions/batch", params={"base64_encoded": "true"}, headers=HEADERS,
-                          data=json.dumps({"submissions": [item, {"language_id": 1234, "source_code": b64("x")}]}),
-                          timeout=5)
+    mixed = requests.post(
+        f"{url}/submissions/batch",
+        params={"base64_encoded": "true"},
+        headers=HEADERS,
+        data=json.dumps({"submissions": [item, {"language_id": 1234, "source_code": b64("x")}]}),
+        timeout=5,
+    )
     assert mixed.status_code == 201
     assert "token" in mixed.json()[0] and mixed.json()[1] == {"language_id": ["language with id 1234 doesn't exist"]}
     no_auth = requests.get(f"{url}/about", timeout=5)
@@ -55,8 +64,13 @@ def test_batch_limits_and_per_item_errors(judge0):
 def test_base64_fields_decimal_strings_and_bad_fields(judge0):
     url = judge0.url
     source = "print('ünï ok', end='')\n"
-    token = requests.post(f"{url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS,
-                          data=json.dumps({"language_id": 71, "source_code": b64(source)}), timeout=5).json()["token"]
+    token = requests.post(
+        f"{url}/submissions",
+        params={"base64_encoded": "true"},
+        headers=HEADERS,
+        data=json.dumps({"language_id": 71, "source_code": b64(source)}),
+        timeout=5,
+    ).json()["token"]
     body = wait_final(url, token, {"base64_encoded": "true", "fields": "stdout,time,memory,status,exit_code"})
     assert set(body) == {"stdout", "time", "memory", "status", "exit_code"}
     assert base64.b64decode(body["stdout"]).decode() == "ünï ok"
@@ -70,8 +84,11 @@ def test_base64_fields_decimal_strings_and_bad_fields(judge0):
 
 def test_control_endpoints_over_http(judge0):
     url = judge0.url
-    requests.post(f"{url}/_standin/control", json={"action": "fail", "status": 503, "count": 2,
-                                                   "body": {"error": "queue is full"}}, timeout=5)
+    requests.post(
+        f"{url}/_standin/control",
+        json={"action": "fail", "status": 503, "count": 2, "body": {"error": "queue is full"}},
+        timeout=5,
+    )
     answers = [requests.get(f"{url}/languages", headers=HEADERS, timeout=5).status_code for _ in range(3)]
     assert answers == [503, 503, 200]
     stats = requests.get(f"{url}/_standin/stats", timeout=5).json()
@@ -81,10 +98,18 @@ def test_control_endpoints_over_http(judge0):
 
 
 def test_python_harness_parses_as_python_3_8():
-    signature = {"function": "pick", "params": [{"name": "grid", "type": "list[list[int]]"},
-                                                {"name": "word", "type": "str"}], "returns": "list[str]"}
-    job = Job(language="python", code="def pick(grid, word):\n    return [word]\n", kind="function",
-              signature=signature, tests=(TestSpec(0, json.dumps({"grid": [[1]], "word": "x"}), '["x"]'),))
+    signature = {
+        "function": "pick",
+        "params": [{"name": "grid", "type": "list[list[int]]"}, {"name": "word", "type": "str"}],
+        "returns": "list[str]",
+    }
+    job = Job(
+        language="python",
+        code="def pick(grid, word):\n    return [word]\n",
+        kind="function",
+        signature=signature,
+        tests=(TestSpec(0, json.dumps({"grid": [[1]], "word": "x"}), '["x"]'),),
+    )
     program = build_harness(job, sentinel="s" * 32)
     # Judge0 CE 1.13.1 runs Python 3.8.1 (language 71): the generated file must parse there.
     ast.parse(program.source, feature_version=(3, 8))
@@ -112,8 +137,9 @@ def zip_b64(files):
 
 def run_project(url, files, stdin="", **fields):
     body = {"language_id": 89, "additional_files": zip_b64(files), "stdin": b64(stdin), **fields}
-    created = requests.post(f"{url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS,
-                            data=json.dumps(body), timeout=5)
+    created = requests.post(
+        f"{url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS, data=json.dumps(body), timeout=5
+    )
     assert created.status_code == 201, created.text
     final = wait_final(url, created.json()["token"], {"base64_encoded": "true", "fields": "*"})
     for name in ("stdout", "stderr", "compile_output", "message"):
@@ -126,8 +152,10 @@ PY38 = "/usr/local/python-3.8.1/bin/python3"
 
 
 def test_multi_file_program_runs_the_run_script_on_the_ce_python(judge0):
-    code = "import os, sys\nprint(sys.version_info[:2], sys.executable, os.getcwd(), sorted(os.listdir('.')))\n" \
-           "print(sys.stdin.read())\n"
+    code = (
+        "import os, sys\nprint(sys.version_info[:2], sys.executable, os.getcwd(), sorted(os.listdir('.')))\n"
+        "print(sys.stdin.read())\n"
+    )
     final = run_project(judge0.url, {"run": f"exec {PY38} -I main.py\n", "main.py": code}, "the stdin")
     assert final["status"]["id"] == 3, final
     first, second = final["stdout"].splitlines()
@@ -139,7 +167,9 @@ def test_multi_file_program_runs_the_run_script_on_the_ce_python(judge0):
 
 
 def test_multi_file_program_compile_script_and_its_errors(judge0):
-    source = "#include <bits/stdc++.h>\nint main() { std::string s; std::cin >> s; std::cout << s << '!' << std::endl; }\n"
+    source = (
+        "#include <bits/stdc++.h>\nint main() { std::string s; std::cin >> s; std::cout << s << '!' << std::endl; }\n"
+    )
     files = {"compile": "/usr/local/gcc-9.2.0/bin/g++ -o main main.cpp\n", "run": "exec ./main\n", "main.cpp": source}
     ok = run_project(judge0.url, files, "hi")
     assert ok["status"]["id"] == 3 and ok["stdout"] == "hi!\n"
@@ -147,10 +177,15 @@ def test_multi_file_program_compile_script_and_its_errors(judge0):
     assert broken["status"]["id"] == 6 and "was not declared" in broken["compile_output"]
     assert broken["stdout"] is None and broken["time"] is None and broken["memory"] is None
     # The other CE runtimes are at their CE paths too.
-    java = run_project(judge0.url, {
-        "compile": "/usr/local/openjdk13/bin/javac Main.java\n", "run": "exec /usr/local/openjdk13/bin/java Main\n",
-        "Main.java": "public class Main { public static void main(String[] a) { System.out.println(6 * 7); } }\n",
-    }, memory_limit=512000)
+    java = run_project(
+        judge0.url,
+        {
+            "compile": "/usr/local/openjdk13/bin/javac Main.java\n",
+            "run": "exec /usr/local/openjdk13/bin/java Main\n",
+            "Main.java": "public class Main { public static void main(String[] a) { System.out.println(6 * 7); } }\n",
+        },
+        memory_limit=512000,
+    )
     assert java["status"]["id"] == 3 and java["stdout"] == "42\n", java
     node = run_project(judge0.url, {"run": "exec /usr/local/node-12.14.0/bin/node -e 'console.log(6 * 7)'\n"})
     assert node["status"]["id"] == 3 and node["stdout"] == "42\n"
@@ -179,8 +214,13 @@ def test_multi_file_statuses_follow_the_bash_run_wrapper(judge0):
 
 def test_multi_file_validation_like_the_submission_model(judge0):
     def create(body):
-        return requests.post(f"{judge0.url}/submissions", params={"base64_encoded": "true"}, headers=HEADERS,
-                             data=json.dumps(body), timeout=5)
+        return requests.post(
+            f"{judge0.url}/submissions",
+            params={"base64_encoded": "true"},
+            headers=HEADERS,
+            data=json.dumps(body),
+            timeout=5,
+        )
 
     both = create({"language_id": 89, "source_code": b64("print(1)")})
     assert both.status_code == 422

@@ -19,12 +19,16 @@ CASES = [([1, 2, 3], 0, 6, True), ([5], 5, 10, True), ([MARKER, 1], 0, MARKER + 
 FUNCTION_OK = {
     "python": "def sum_list(nums, offset):\n    return sum(nums) + offset\n",
     "cpp": "class Solution {\npublic:\n    int sumList(vector<int>& nums, int offset) {\n"
-           "        int s = offset;\n        for (int x : nums) s += x;\n        return s;\n    }\n};\n",
+    "        int s = offset;\n        for (int x : nums) s += x;\n        return s;\n    }\n};\n",
     "java": "class Solution {\n    public int sumList(int[] nums, int offset) {\n"
-            "        int s = offset;\n        for (int x : nums) s += x;\n        return s;\n    }\n}\n",
+    "        int s = offset;\n        for (int x : nums) s += x;\n        return s;\n    }\n}\n",
 }
-STDIO_CASES = [("1 2\n", "3\n", True), ("5 7\n", "12\n", True), (f"{MARKER} 1\n", f"{MARKER + 1}\n", False),
-               ("-4 4\n", "0\n", False)]
+STDIO_CASES = [
+    ("1 2\n", "3\n", True),
+    ("5 7\n", "12\n", True),
+    (f"{MARKER} 1\n", f"{MARKER + 1}\n", False),
+    ("-4 4\n", "0\n", False),
+]
 STDIO_OK = {
     "python": "a, b = map(int, input().split())\nprint(a + b)\n",
     "cpp": "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }\n",
@@ -36,15 +40,23 @@ def function_job(code, *, language="python", limits=None):
         TestSpec(index=i, input=json.dumps({"nums": nums, "offset": off}), expected=json.dumps(out), is_sample=sample)
         for i, (nums, off, out, sample) in enumerate(CASES)
     )
-    return Job(language=language, code=code, kind="function", signature=SIGNATURE, tests=tests,
-               limits=limits or Limits(time_limit_ms=2000))
+    return Job(
+        language=language,
+        code=code,
+        kind="function",
+        signature=SIGNATURE,
+        tests=tests,
+        limits=limits or Limits(time_limit_ms=2000),
+    )
 
 
 def stdio_job(code, *, language="python"):
-    tests = tuple(TestSpec(index=i, input=inp, expected=out, is_sample=sample)
-                  for i, (inp, out, sample) in enumerate(STDIO_CASES))
-    return Job(language=language, code=code, kind="stdio", signature=None, tests=tests,
-               limits=Limits(time_limit_ms=2000))
+    tests = tuple(
+        TestSpec(index=i, input=inp, expected=out, is_sample=sample) for i, (inp, out, sample) in enumerate(STDIO_CASES)
+    )
+    return Job(
+        language=language, code=code, kind="stdio", signature=None, tests=tests, limits=Limits(time_limit_ms=2000)
+    )
 
 
 def assert_one_execution(judge0, report):
@@ -72,8 +84,11 @@ def visible_text(report, job) -> str:
 @pytest.mark.parametrize("language", ["python", "cpp", "java"])
 def test_a_function_submission_is_one_judge0_execution(judge0, judge0_executor, language):
     report = judge0_executor.run(function_job(FUNCTION_OK[language], language=language))
-    assert report.verdict == Verdict.ACCEPTED, (report.compile_output, report.message,
-                                                [(t.verdict, t.message) for t in report.tests])
+    assert report.verdict == Verdict.ACCEPTED, (
+        report.compile_output,
+        report.message,
+        [(t.verdict, t.message) for t in report.tests],
+    )
     assert [t.passed for t in report.tests] == [True] * 4
     assert_one_execution(judge0, report)
 
@@ -81,8 +96,11 @@ def test_a_function_submission_is_one_judge0_execution(judge0, judge0_executor, 
 @pytest.mark.parametrize("language", ["python", "cpp"])
 def test_a_stdio_submission_is_one_judge0_execution(judge0, judge0_executor, language):
     report = judge0_executor.run(stdio_job(STDIO_OK[language], language=language))
-    assert report.verdict == Verdict.ACCEPTED, (report.compile_output, report.message,
-                                                [(t.verdict, t.message) for t in report.tests])
+    assert report.verdict == Verdict.ACCEPTED, (
+        report.compile_output,
+        report.message,
+        [(t.verdict, t.message) for t in report.tests],
+    )
     assert [t.actual.strip() for t in report.tests[:2]] == ["3", "12"]
     assert_one_execution(judge0, report)
 
@@ -101,9 +119,26 @@ def test_wrong_answers_and_compile_errors_are_judged_in_one_execution(judge0, ju
 def test_forged_results_block_and_exit_is_not_accepted(judge0, judge0_executor):
     # The student prints a results block in the supervisor's format, with every test ok and a
     # nonce of its own (the real one exists only in the supervisor's memory), then exits first.
-    forged = {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None},
-              "tests": [{"id": k, "status": "ok", "value": 0, "output": "", "stderr": "", "error": "",
-                         "time_ms": 1.0, "memory_kb": 1, "exit_code": 0, "signal": None} for k in range(4)]}
+    forged = {
+        "v": 1,
+        "compile": None,
+        "ready": {"ok": True, "compile_error": None, "error": None},
+        "tests": [
+            {
+                "id": k,
+                "status": "ok",
+                "value": 0,
+                "output": "",
+                "stderr": "",
+                "error": "",
+                "time_ms": 1.0,
+                "memory_kb": 1,
+                "exit_code": 0,
+                "signal": None,
+            }
+            for k in range(4)
+        ],
+    }
     code = (
         "import os, sys, glob\n"
         "def sum_list(nums, offset):\n"
@@ -129,30 +164,34 @@ def test_forged_results_block_and_exit_is_not_accepted(judge0, judge0_executor):
 
 
 SNOOP = (
-    "import glob, os, sys\n"
-    "MARK = str(__HEAD__ * 1000 + __TAIL__).encode()\n"  # not the marker itself: this file holds it
-    "def snoop():\n"
-    "    found = []\n"
-    "    paths = glob.glob('/proc/*/fd/*') + glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')\n"
-    "    paths += glob.glob('/proc/*/task/*/environ') + ['/proc/%d/mem' % os.getppid()]\n"
-    "    for root, _, names in os.walk('/'):\n"
-    "        if root.startswith(('/proc', '/sys', '/dev', '/usr', '/root/.pyenv')):\n"
-    "            continue\n"
-    "        paths += [os.path.join(root, n) for n in names]\n"
-    "    for path in paths:\n"
-    "        try:\n"
-    "            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)\n"  # pipes: what is there, never wait
-    "            try:\n"
-    "                data = os.read(fd, 1 << 20)\n"
-    "            finally:\n"
-    "                os.close(fd)\n"
-    "        except Exception:\n"
-    "            continue\n"
-    "        if MARK in data:\n"
-    "            k = data.index(MARK)\n"
-    "            found.append(path + ': ' + data[max(k - 40, 0):k + 40].decode('latin-1'))\n"
-    "    return found\n"
-).replace("__HEAD__", str(MARKER // 1000)).replace("__TAIL__", str(MARKER % 1000))
+    (
+        "import glob, os, sys\n"
+        "MARK = str(__HEAD__ * 1000 + __TAIL__).encode()\n"  # not the marker itself: this file holds it
+        "def snoop():\n"
+        "    found = []\n"
+        "    paths = glob.glob('/proc/*/fd/*') + glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')\n"
+        "    paths += glob.glob('/proc/*/task/*/environ') + ['/proc/%d/mem' % os.getppid()]\n"
+        "    for root, _, names in os.walk('/'):\n"
+        "        if root.startswith(('/proc', '/sys', '/dev', '/usr', '/root/.pyenv')):\n"
+        "            continue\n"
+        "        paths += [os.path.join(root, n) for n in names]\n"
+        "    for path in paths:\n"
+        "        try:\n"
+        "            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)\n"  # pipes: what is there, never wait
+        "            try:\n"
+        "                data = os.read(fd, 1 << 20)\n"
+        "            finally:\n"
+        "                os.close(fd)\n"
+        "        except Exception:\n"
+        "            continue\n"
+        "        if MARK in data:\n"
+        "            k = data.index(MARK)\n"
+        "            found.append(path + ': ' + data[max(k - 40, 0):k + 40].decode('latin-1'))\n"
+        "    return found\n"
+    )
+    .replace("__HEAD__", str(MARKER // 1000))
+    .replace("__TAIL__", str(MARKER % 1000))
+)
 
 
 def test_a_hidden_input_found_during_a_sample_test_never_reaches_the_student(judge0, judge0_executor):

@@ -15,9 +15,17 @@ from submissions.executors.local import LocalExecutor
 from submissions.judge_result import InvalidResult, JudgeResult, TestResult, safe_text
 from submissions.models import CachedResult, Status, Submission
 
-JOB = Job(language="python", code="x", kind="stdio", signature=None, limits=Limits(),
-          tests=(TestSpec(index=0, input="1\n", expected="1\n", is_sample=True),
-                 TestSpec(index=1, input="SECRET-IN\n", expected="SECRET-OUT\n", is_sample=False)))
+JOB = Job(
+    language="python",
+    code="x",
+    kind="stdio",
+    signature=None,
+    limits=Limits(),
+    tests=(
+        TestSpec(index=0, input="1\n", expected="1\n", is_sample=True),
+        TestSpec(index=1, input="SECRET-IN\n", expected="SECRET-OUT\n", is_sample=False),
+    ),
+)
 
 
 def outcome(index, verdict="accepted", **kw):
@@ -25,17 +33,20 @@ def outcome(index, verdict="accepted", **kw):
 
 
 class TestSafeText:
-    @pytest.mark.parametrize(("raw", "shown"), [
-        ("a\x00b", "a\\x00b"),
-        ("\x1b[31mred", "\\x1b[31mred"),
-        (b"bad \xff byte".decode("utf-8", "surrogateescape"), "bad \\xff byte"),
-        (b"\xc3\x28", "\\xc3("),
-        ("lone \ud800", "lone \\ud800"),
-        ("rtl \u202eevil", "rtl \\u202eevil"),
-        ("tab\tnew\nline\r\n", "tab\tnew\nline\n"),
-        ("lone\rcr\x7f", "lone\\x0dcr\\x7f"),
-        ("ünïcödé ✓ 日本", "ünïcödé ✓ 日本"),
-    ])
+    @pytest.mark.parametrize(
+        ("raw", "shown"),
+        [
+            ("a\x00b", "a\\x00b"),
+            ("\x1b[31mred", "\\x1b[31mred"),
+            (b"bad \xff byte".decode("utf-8", "surrogateescape"), "bad \\xff byte"),
+            (b"\xc3\x28", "\\xc3("),
+            ("lone \ud800", "lone \\ud800"),
+            ("rtl \u202eevil", "rtl \\u202eevil"),
+            ("tab\tnew\nline\r\n", "tab\tnew\nline\n"),
+            ("lone\rcr\x7f", "lone\\x0dcr\\x7f"),
+            ("ünïcödé ✓ 日本", "ünïcödé ✓ 日本"),
+        ],
+    )
     def test_escapes_what_postgres_or_a_terminal_would_choke_on(self, raw, shown):
         assert safe_text(raw) == shown
         assert safe_text(shown) == shown  # idempotent
@@ -67,8 +78,12 @@ class TestValidation:
         assert t.input is None and t.expected is None
 
     def test_from_report_takes_hidden_and_data_from_the_job_not_the_report(self):
-        report = ExecutionReport(verdict="wrong_answer", tests=[outcome(0), outcome(1, "wrong_answer", actual="x")],
-                                 cacheable=True, executions=1)
+        report = ExecutionReport(
+            verdict="wrong_answer",
+            tests=[outcome(0), outcome(1, "wrong_answer", actual="x")],
+            cacheable=True,
+            executions=1,
+        )
         result = JudgeResult.from_report(report, JOB, executor="local")
         sample, hidden = result.tests
         assert not sample.hidden and sample.input == "1\n"
@@ -92,8 +107,12 @@ class TestValidation:
 
 class TestJson:
     def result(self):
-        report = ExecutionReport(verdict="runtime_error", cacheable=True, compile_output="warn\x00",
-                                 tests=[outcome(0, stdout="\x00hi"), outcome(1, "runtime_error", stderr="tb")])
+        report = ExecutionReport(
+            verdict="runtime_error",
+            cacheable=True,
+            compile_output="warn\x00",
+            tests=[outcome(0, stdout="\x00hi"), outcome(1, "runtime_error", stderr="tb")],
+        )
         return JudgeResult.from_report(report, JOB, executor="local")
 
     def test_round_trip(self):
@@ -101,19 +120,22 @@ class TestJson:
         assert JudgeResult.from_json(result.to_json()) == result
         assert result.to_json()["tests"][0]["stdout"] == "\\x00hi"
 
-    @pytest.mark.parametrize("mutate", [
-        lambda p: p.pop("v"),
-        lambda p: p.update(verdict="accepted!!"),
-        lambda p: p.update(tests="nope"),
-        lambda p: p["tests"][0].update(time_ms=-5),
-        lambda p: p["tests"][0].update(time_ms=float("nan")),
-        lambda p: p["tests"][0].update(passed=False),
-        lambda p: p["tests"][1].update(input="SECRET-IN\n"),
-        lambda p: p["tests"][0].update(stdout="\x00raw"),
-        lambda p: p["tests"][0].pop("stderr"),
-        lambda p: p.update(trusted="yes"),
-        lambda p: p.update(runtime_ms=1),
-    ])
+    @pytest.mark.parametrize(
+        "mutate",
+        [
+            lambda p: p.pop("v"),
+            lambda p: p.update(verdict="accepted!!"),
+            lambda p: p.update(tests="nope"),
+            lambda p: p["tests"][0].update(time_ms=-5),
+            lambda p: p["tests"][0].update(time_ms=float("nan")),
+            lambda p: p["tests"][0].update(passed=False),
+            lambda p: p["tests"][1].update(input="SECRET-IN\n"),
+            lambda p: p["tests"][0].update(stdout="\x00raw"),
+            lambda p: p["tests"][0].pop("stderr"),
+            lambda p: p.update(trusted="yes"),
+            lambda p: p.update(runtime_ms=1),
+        ],
+    )
     def test_malformed_payloads_are_rejected(self, mutate):
         payload = self.result().to_json()
         mutate(payload)
@@ -128,8 +150,12 @@ class TestJson:
         TestCaseFactory(problem=problem, order=0, input="", expected_output="ok\n", is_sample=True)
         sub = Submission.objects.create(user=user, problem=problem, language="python", code="print('ok')\n")
         key = result_cache.content_key(problem=problem, job=services.build_job(sub), mode=sub.mode, stdin=None)
-        CachedResult.objects.create(key=key, problem=problem, language="python",
-                                    payload={"verdict": "accepted", "tests": [{"time_ms": float("-1")}]})
+        CachedResult.objects.create(
+            key=key,
+            problem=problem,
+            language="python",
+            payload={"verdict": "accepted", "tests": [{"time_ms": float("-1")}]},
+        )
         assert services._cached(key) is None
         assert services.judge(submission_id=sub.pk, execute=False) is None  # fast path: a miss, left queued
         assert Submission.objects.get(pk=sub.pk).status == Status.QUEUED
@@ -179,8 +205,7 @@ def test_hostile_output_is_stored_in_postgres_and_shown_escaped(settings):
 def test_code_with_a_nul_is_refused_not_a_500():
     problem = ProblemFactory(slug="nul-code", kind="stdio", signature={})
     with pytest.raises(services.SubmissionRejected) as info:
-        services.submit_code(user=UserFactory(), problem=problem, language="python", code="print(1)\x00",
-                             mode="submit")
+        services.submit_code(user=UserFactory(), problem=problem, language="python", code="print(1)\x00", mode="submit")
     assert "code" in info.value.message_dict
 
 
@@ -193,8 +218,11 @@ def test_a_report_postgres_would_refuse_still_finishes_the_submission():
         name = "local"
 
         def run(self, job, on_test=None):
-            return ExecutionReport(verdict="accepted", tests=[
-                TestOutcome(index=0, verdict="accepted", passed=True, time_ms=float("nan"))], executions=1)
+            return ExecutionReport(
+                verdict="accepted",
+                tests=[TestOutcome(index=0, verdict="accepted", passed=True, time_ms=float("nan"))],
+                executions=1,
+            )
 
     problem = ProblemFactory(slug="forged", kind="stdio", signature={})
     TestCaseFactory(problem=problem, order=0, input="", expected_output="x\n", is_sample=True)

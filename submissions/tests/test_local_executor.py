@@ -58,15 +58,25 @@ def test_wrong_answer_names_the_failing_test():
     code = "def two_sum(nums, target):\n    return [0, 1] if nums[0] != 3 or nums[1] != 2 else [0, 2]\n"
     report = _two_sum(code)
     assert report.verdict == Verdict.WRONG_ANSWER
-    assert [(t.index, t.verdict) for t in report.tests if not t.passed] == [(1, Verdict.WRONG_ANSWER), (3, Verdict.WRONG_ANSWER)]
+    assert [(t.index, t.verdict) for t in report.tests if not t.passed] == [
+        (1, Verdict.WRONG_ANSWER),
+        (3, Verdict.WRONG_ANSWER),
+    ]
     assert report.tests[1].actual == "[0, 2]"
 
 
 def test_a_slow_test_is_a_time_limit_on_that_test_and_the_others_still_run():
-    code = "def two_sum(nums, target):\n    while nums[0] == 3 and nums[1] == 2:\n        pass\n" + CORRECT.split("\n", 1)[1]
+    code = (
+        "def two_sum(nums, target):\n    while nums[0] == 3 and nums[1] == 2:\n        pass\n"
+        + CORRECT.split("\n", 1)[1]
+    )
     report = _two_sum(code, time_limit_ms=300)
-    assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.TIME_LIMIT_EXCEEDED, Verdict.ACCEPTED,
-                                                 Verdict.ACCEPTED]
+    assert [t.verdict for t in report.tests] == [
+        Verdict.ACCEPTED,
+        Verdict.TIME_LIMIT_EXCEEDED,
+        Verdict.ACCEPTED,
+        Verdict.ACCEPTED,
+    ]
     assert report.verdict == Verdict.TIME_LIMIT_EXCEEDED
     assert report.tests[1].time_ms < 1000  # CPU time, stopped at the limit (or the wall guard)
     assert report.executions == 1
@@ -98,11 +108,17 @@ def test_a_missing_function_or_a_crashing_module_is_a_runtime_error_on_every_tes
 
 
 def test_a_process_that_dies_midway_keeps_the_finished_tests():
-    code = CORRECT.replace("    seen = {}\n", "    import os\n    if len(nums) == 2:\n        os._exit(3)\n    seen = {}\n")
+    code = CORRECT.replace(
+        "    seen = {}\n", "    import os\n    if len(nums) == 2:\n        os._exit(3)\n    seen = {}\n"
+    )
     # A run: the crashed runner is restarted for the next test.
     report = _two_sum(code)
-    assert [t.verdict for t in report.tests] == [Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.RUNTIME_ERROR,
-                                                 Verdict.ACCEPTED]
+    assert [t.verdict for t in report.tests] == [
+        Verdict.ACCEPTED,
+        Verdict.ACCEPTED,
+        Verdict.RUNTIME_ERROR,
+        Verdict.ACCEPTED,
+    ]
     assert report.tests[2].message == "exit code 3"
     assert report.verdict == Verdict.RUNTIME_ERROR and report.executions == 1
     # A submit stops there: the tests after it (in the shuffled order) are not run.
@@ -110,8 +126,9 @@ def test_a_process_that_dies_midway_keeps_the_finished_tests():
     assert report.tests[2].verdict == Verdict.RUNTIME_ERROR and report.tests[2].message == "exit code 3"
     for test in report.tests:
         if test.index != 2:
-            assert test.verdict == Verdict.ACCEPTED or (test.verdict == Verdict.RUNTIME_ERROR
-                                                        and test.message == NOT_RUN), test
+            assert test.verdict == Verdict.ACCEPTED or (
+                test.verdict == Verdict.RUNTIME_ERROR and test.message == NOT_RUN
+            ), test
     assert report.verdict == Verdict.RUNTIME_ERROR
 
 
@@ -140,7 +157,10 @@ def test_a_submit_stops_at_the_first_failing_hidden_test_in_an_unpredictable_ord
 
 
 def test_student_prints_are_captured_per_test_and_truncated():
-    code = CORRECT.replace("    seen = {}\n", "    print('n =', len(nums))\n    print('x' * 10000 if len(nums) == 2 else '')\n    seen = {}\n")
+    code = CORRECT.replace(
+        "    seen = {}\n",
+        "    print('n =', len(nums))\n    print('x' * 10000 if len(nums) == 2 else '')\n    seen = {}\n",
+    )
     report = _two_sum(code)
     assert report.verdict == Verdict.ACCEPTED
     assert report.tests[0].stdout == "n = 4\n\n"
@@ -150,8 +170,11 @@ def test_student_prints_are_captured_per_test_and_truncated():
 
 
 def test_custom_run_reports_values_without_judging():
-    job = function_job(TWO_SUM, "def two_sum(nums, target):\n    print('hi')\n    return [target, len(nums)]\n",
-                       [({"nums": [1, 2, 3], "target": 7}, None)])
+    job = function_job(
+        TWO_SUM,
+        "def two_sum(nums, target):\n    print('hi')\n    return [target, len(nums)]\n",
+        [({"nums": [1, 2, 3], "target": 7}, None)],
+    )
     report = LocalExecutor().run(job)
     assert report.verdict == Verdict.ACCEPTED
     assert report.tests[0].actual == "[7, 3]" and report.tests[0].stdout == "hi\n"
@@ -174,8 +197,12 @@ def test_one_hundred_tests_cost_one_execution():
 
 def test_float_comparison_and_non_json_return_values():
     sig = {"function": "mean", "params": [{"name": "xs", "type": "list[float]"}], "returns": "float"}
-    job = function_job(sig, "def mean(xs):\n    return sum(xs) / len(xs) if xs else {1}\n",
-                       [({"xs": [0.1, 0.2]}, 0.15), ({"xs": []}, 0.0)], comparison="float")
+    job = function_job(
+        sig,
+        "def mean(xs):\n    return sum(xs) / len(xs) if xs else {1}\n",
+        [({"xs": [0.1, 0.2]}, 0.15), ({"xs": []}, 0.0)],
+        comparison="float",
+    )
     report = LocalExecutor().run(_every_test(job))
     assert report.tests[0].verdict == Verdict.ACCEPTED
     assert report.tests[1].verdict == Verdict.RUNTIME_ERROR and "JSON serializable" in report.tests[1].message
@@ -194,8 +221,11 @@ def test_stdio_runs_one_process_per_test_and_compares_text():
 
 
 def test_stdio_time_limit_runtime_error_and_syntax_error():
-    slow = stdio_job("import sys\nif sys.stdin.read().strip() == 'spin':\n    while True: pass\nprint('ok')\n",
-                     [("spin", "ok"), ("x", "ok")], time_limit_ms=300)
+    slow = stdio_job(
+        "import sys\nif sys.stdin.read().strip() == 'spin':\n    while True: pass\nprint('ok')\n",
+        [("spin", "ok"), ("x", "ok")],
+        time_limit_ms=300,
+    )
     report = LocalExecutor().run(_every_test(slow))
     assert [t.verdict for t in report.tests] == [Verdict.TIME_LIMIT_EXCEEDED, Verdict.ACCEPTED]
     crash = LocalExecutor().run(stdio_job("raise ValueError('bad input')\n", [("1", "1")]))
@@ -233,7 +263,14 @@ def test_concurrent_jobs_use_separate_slots():
     reports = []
 
     def run():
-        reports.append(_two_sum(CORRECT.replace("    seen = {}\n", "    import os, time\n    print(os.getuid())\n    time.sleep(0.2)\n    seen = {}\n")))
+        reports.append(
+            _two_sum(
+                CORRECT.replace(
+                    "    seen = {}\n",
+                    "    import os, time\n    print(os.getuid())\n    time.sleep(0.2)\n    seen = {}\n",
+                )
+            )
+        )
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
@@ -261,8 +298,10 @@ def test_all_slots_busy_is_retryable(settings, tmp_path):
 
 
 def test_a_leetcode_style_solution_class_is_accepted_too():
-    code = ("class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n"
-            "        for i, v in enumerate(nums):\n            if target - v in seen:\n"
-            "                return [seen[target - v], i]\n            seen[v] = i\n")
+    code = (
+        "class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n"
+        "        for i, v in enumerate(nums):\n            if target - v in seen:\n"
+        "                return [seen[target - v], i]\n            seen[v] = i\n"
+    )
     report = _two_sum(code)
     assert report.verdict == Verdict.ACCEPTED, [t.message for t in report.tests]

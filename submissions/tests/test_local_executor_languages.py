@@ -55,44 +55,44 @@ def test_reference_solution_is_accepted_in_one_execution(language, slug):
 VARIANTS = {
     "javascript": {
         "wrong": "function twoSum(nums, target) {\n  if (nums[0] === 3 && nums[1] === 3) return [0, 0];\n"
-                 "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
-                 "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
+        "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
+        "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
         "slow": "function twoSum(nums, target) {\n  if (nums[0] === 3 && nums[1] === 2) { while (true) {} }\n"
-                "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
-                "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
+        "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
+        "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
         "crash": "function twoSum(nums, target) {\n  if (nums.length === 4 && nums[0] === 1) throw new Error('boom');\n"
-                 "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
-                 "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
+        "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
+        "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
         "broken": "function twoSum(nums, target) {\n  const x = ;\n  return [0, 1];\n}\n",
     },
     "cpp": {
         "wrong": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-                 "    if (nums[0] == 3 && nums[1] == 3) return {0, 0};\n"
-                 "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
-                 "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
+        "    if (nums[0] == 3 && nums[1] == 3) return {0, 0};\n"
+        "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
+        "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
         "slow": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-                "    volatile long spin = 0;\n    if (nums[0] == 3 && nums[1] == 2) while (true) spin++;\n"
-                "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
-                "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
+        "    volatile long spin = 0;\n    if (nums[0] == 3 && nums[1] == 2) while (true) spin++;\n"
+        "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
+        "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
         "crash": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-                 "    if (nums.size() == 4 && nums[0] == 1) return {nums.at(10), 0};\n"
-                 "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
-                 "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
+        "    if (nums.size() == 4 && nums[0] == 1) return {nums.at(10), 0};\n"
+        "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
+        "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
         "broken": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) { return undefined_name; }\n};\n",
     },
     "java": {
         "wrong": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-                 "    if (nums[0] == 3 && nums[1] == 3) return new int[] {0, 0};\n"
-                 "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
-                 "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
+        "    if (nums[0] == 3 && nums[1] == 3) return new int[] {0, 0};\n"
+        "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
+        "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
         "slow": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-                "    long spin = 0;\n    if (nums[0] == 3 && nums[1] == 2) while (spin >= 0) spin = (spin + 1) % 1000;\n"
-                "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
-                "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
+        "    long spin = 0;\n    if (nums[0] == 3 && nums[1] == 2) while (spin >= 0) spin = (spin + 1) % 1000;\n"
+        "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
+        "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
         "crash": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-                 "    if (nums.length == 4 && nums[0] == 1) return new int[] {nums[10], 0};\n"
-                 "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
-                 "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
+        "    if (nums.length == 4 && nums[0] == 1) return new int[] {nums[10], 0};\n"
+        "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
+        "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
         "broken": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n    return undefinedName;\n  }\n}\n",
     },
 }
@@ -104,8 +104,14 @@ def _variant_params():
 
 
 def _run(language, kind, time_limit_ms=500):
-    job = function_job(TWO_SUM, VARIANTS[language][kind], TWO_SUM_CASES, language=language,
-                       comparison="unordered", time_limit_ms=time_limit_ms)
+    job = function_job(
+        TWO_SUM,
+        VARIANTS[language][kind],
+        TWO_SUM_CASES,
+        language=language,
+        comparison="unordered",
+        time_limit_ms=time_limit_ms,
+    )
     return LocalExecutor().run(dataclasses.replace(job, stop_on_failure=False))  # every test's verdict
 
 
@@ -173,40 +179,51 @@ ROUNDTRIP = {
 }
 ROUNDTRIP_CODE = {
     "javascript": "function roundTrip(count, ratio, flag, text, grid, words, flags, values) {\n"
-                  "  const total = values.reduce((a, b) => a + b, ratio);\n"
-                  "  return [text, ...words, String(count + grid.flat().reduce((a, b) => a + b, 0)),\n"
-                  "          String(flag) + '/' + flags.filter((f) => f).length, total > 3.5 ? 'big' : 'small'];\n}\n",
+    "  const total = values.reduce((a, b) => a + b, ratio);\n"
+    "  return [text, ...words, String(count + grid.flat().reduce((a, b) => a + b, 0)),\n"
+    "          String(flag) + '/' + flags.filter((f) => f).length, total > 3.5 ? 'big' : 'small'];\n}\n",
     "cpp": "class Solution {\npublic:\n  vector<string> roundTrip(int count, double ratio, bool flag, string text,\n"
-           "      vector<vector<int>>& grid, vector<string>& words, vector<bool>& flags, vector<double>& values) {\n"
-           "    double total = ratio; for (double v : values) total += v;\n"
-           "    long sum = count; for (auto& row : grid) for (int v : row) sum += v;\n"
-           "    int on = 0; for (bool f : flags) on += f;\n"
-           "    vector<string> out{text};\n    out.insert(out.end(), words.begin(), words.end());\n"
-           "    out.push_back(to_string(sum));\n"
-           "    out.push_back(string(flag ? \"true\" : \"false\") + \"/\" + to_string(on));\n"
-           "    out.push_back(total > 3.5 ? \"big\" : \"small\");\n    return out;\n  }\n};\n",
+    "      vector<vector<int>>& grid, vector<string>& words, vector<bool>& flags, vector<double>& values) {\n"
+    "    double total = ratio; for (double v : values) total += v;\n"
+    "    long sum = count; for (auto& row : grid) for (int v : row) sum += v;\n"
+    "    int on = 0; for (bool f : flags) on += f;\n"
+    "    vector<string> out{text};\n    out.insert(out.end(), words.begin(), words.end());\n"
+    "    out.push_back(to_string(sum));\n"
+    '    out.push_back(string(flag ? "true" : "false") + "/" + to_string(on));\n'
+    '    out.push_back(total > 3.5 ? "big" : "small");\n    return out;\n  }\n};\n',
     "java": "import java.util.*;\n\nclass Solution {\n"
-            "  public String[] roundTrip(int count, double ratio, boolean flag, String text, int[][] grid,\n"
-            "      String[] words, boolean[] flags, double[] values) {\n"
-            "    double total = ratio; for (double v : values) total += v;\n"
-            "    long sum = count; for (int[] row : grid) for (int v : row) sum += v;\n"
-            "    int on = 0; for (boolean f : flags) if (f) on++;\n"
-            "    List<String> out = new ArrayList<>(); out.add(text); out.addAll(Arrays.asList(words));\n"
-            "    out.add(Long.toString(sum)); out.add(flag + \"/\" + on); out.add(total > 3.5 ? \"big\" : \"small\");\n"
-            "    return out.toArray(new String[0]);\n  }\n}\n",
+    "  public String[] roundTrip(int count, double ratio, boolean flag, String text, int[][] grid,\n"
+    "      String[] words, boolean[] flags, double[] values) {\n"
+    "    double total = ratio; for (double v : values) total += v;\n"
+    "    long sum = count; for (int[] row : grid) for (int v : row) sum += v;\n"
+    "    int on = 0; for (boolean f : flags) if (f) on++;\n"
+    "    List<String> out = new ArrayList<>(); out.add(text); out.addAll(Arrays.asList(words));\n"
+    '    out.add(Long.toString(sum)); out.add(flag + "/" + on); out.add(total > 3.5 ? "big" : "small");\n'
+    "    return out.toArray(new String[0]);\n  }\n}\n",
 }
 
 
 @pytest.mark.parametrize("language", list(_variant_params()))
 def test_every_type_of_the_signature_round_trips(language):
     text = 'quote " backslash \\ newline \n tab \t é ✓'
-    args = {"count": 5, "ratio": 1.25, "flag": True, "text": text, "grid": [[1, 2], [], [3]],
-            "words": ["a", "", "ü"], "flags": [True, False, True], "values": [0.5, 2.0]}
+    args = {
+        "count": 5,
+        "ratio": 1.25,
+        "flag": True,
+        "text": text,
+        "grid": [[1, 2], [], [3]],
+        "words": ["a", "", "ü"],
+        "flags": [True, False, True],
+        "values": [0.5, 2.0],
+    }
     expected = [text, "a", "", "ü", "11", "true/2", "big"]
-    empty = {"count": -3, "ratio": 0.0, "flag": False, "text": "", "grid": [], "words": [], "flags": [],
-             "values": []}
-    job = function_job(ROUNDTRIP, ROUNDTRIP_CODE[language], [(args, expected), (empty, ["", "-3", "false/0", "small"])],
-                       language=language)
+    empty = {"count": -3, "ratio": 0.0, "flag": False, "text": "", "grid": [], "words": [], "flags": [], "values": []}
+    job = function_job(
+        ROUNDTRIP,
+        ROUNDTRIP_CODE[language],
+        [(args, expected), (empty, ["", "-3", "false/0", "small"])],
+        language=language,
+    )
     report = LocalExecutor().run(job)
     assert report.verdict == Verdict.ACCEPTED, [(t.actual, t.message) for t in report.tests]
 
@@ -215,17 +232,17 @@ def test_every_type_of_the_signature_round_trips(language):
 def test_student_prints_are_captured_per_test_and_do_not_break_results(language):
     code = {
         "javascript": "function twoSum(nums, target) {\n  console.log('looking at', nums.length);\n"
-                      "  process.stdout.write('raw\\n');\n"
-                      "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
-                      "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
+        "  process.stdout.write('raw\\n');\n"
+        "  for (let i = 0; i < nums.length; i++) for (let j = i + 1; j < nums.length; j++)\n"
+        "    if (nums[i] + nums[j] === target) return [i, j];\n}\n",
         "cpp": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-               "    cout << \"looking at \" << nums.size() << endl;\n"
-               "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
-               "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
+        '    cout << "looking at " << nums.size() << endl;\n'
+        "    for (int i = 0; i < (int)nums.size(); i++) for (int j = i + 1; j < (int)nums.size(); j++)\n"
+        "      if (nums[i] + nums[j] == target) return {i, j};\n    return {};\n  }\n};\n",
         "java": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-                "    System.out.println(\"looking at \" + nums.length);\n"
-                "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
-                "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
+        '    System.out.println("looking at " + nums.length);\n'
+        "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
+        "      if (nums[i] + nums[j] == target) return new int[] {i, j};\n    return null;\n  }\n}\n",
     }[language]
     job = function_job(TWO_SUM, code, TWO_SUM_CASES, language=language, comparison="unordered")
     report = LocalExecutor().run(job)
@@ -256,11 +273,11 @@ def test_deep_recursion_of_fifty_thousand_calls_works(language):
 
 A_PLUS_B = {
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
-                  "console.log((a + b).toString());\n",
+    "console.log((a + b).toString());\n",
     "cpp": "#include <bits/stdc++.h>\nint main() {\n  long long a, b;\n  std::cin >> a >> b;\n"
-           "  std::cout << a + b << '\\n';\n}\n",
+    "  std::cout << a + b << '\\n';\n}\n",
     "java": "import java.util.*;\n\npublic class Main {\n  public static void main(String[] args) {\n"
-            "    Scanner in = new Scanner(System.in);\n    System.out.println(in.nextLong() + in.nextLong());\n  }\n}\n",
+    "    Scanner in = new Scanner(System.in);\n    System.out.println(in.nextLong() + in.nextLong());\n  }\n}\n",
 }
 
 

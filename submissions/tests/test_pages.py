@@ -19,23 +19,62 @@ pytestmark = pytest.mark.django_db
 def problem():
     problem = ProblemFactory(slug="add-page", is_published=True)
     for order, (a, b, sample) in enumerate([(1, 2, True), (5, 7, True), (40, 2, False), (9000, 1, False)]):
-        TestCaseFactory(problem=problem, order=order, input=json.dumps({"a": a, "b": b}),
-                        expected_output=str(a + b), is_sample=sample)
+        TestCaseFactory(
+            problem=problem,
+            order=order,
+            input=json.dumps({"a": a, "b": b}),
+            expected_output=str(a + b),
+            is_sample=sample,
+        )
     return problem
 
 
 def finished(user, problem, *, verdict="wrong_answer", tests=None, **kwargs):
-    tests = tests if tests is not None else [
-        {"index": 0, "sample": True, "passed": False, "verdict": "wrong_answer", "time_ms": 3, "memory_kb": 900,
-         "input": '{"a": 1, "b": 2}', "expected": "3", "actual": "-1", "stdout": "debug line", "stderr": "",
-         "message": ""},
-        {"index": 1, "sample": False, "passed": False, "verdict": "wrong_answer", "time_ms": 4, "memory_kb": 900,
-         "input": None, "expected": None, "actual": "SECRET-ACTUAL-77", "stdout": "SECRET-STDOUT", "stderr": "",
-         "message": ""},
-    ]
-    return Submission.objects.create(user=user, problem=problem, language="python", code="def add(a, b): ...",
-                                     status=Status.FINISHED, verdict=verdict, tests=tests,
-                                     finished_at=timezone.now(), **kwargs)
+    tests = (
+        tests
+        if tests is not None
+        else [
+            {
+                "index": 0,
+                "sample": True,
+                "passed": False,
+                "verdict": "wrong_answer",
+                "time_ms": 3,
+                "memory_kb": 900,
+                "input": '{"a": 1, "b": 2}',
+                "expected": "3",
+                "actual": "-1",
+                "stdout": "debug line",
+                "stderr": "",
+                "message": "",
+            },
+            {
+                "index": 1,
+                "sample": False,
+                "passed": False,
+                "verdict": "wrong_answer",
+                "time_ms": 4,
+                "memory_kb": 900,
+                "input": None,
+                "expected": None,
+                "actual": "SECRET-ACTUAL-77",
+                "stdout": "SECRET-STDOUT",
+                "stderr": "",
+                "message": "",
+            },
+        ]
+    )
+    return Submission.objects.create(
+        user=user,
+        problem=problem,
+        language="python",
+        code="def add(a, b): ...",
+        status=Status.FINISHED,
+        verdict=verdict,
+        tests=tests,
+        finished_at=timezone.now(),
+        **kwargs,
+    )
 
 
 def test_pages_need_login(client, problem):
@@ -75,8 +114,14 @@ def test_result_json_hides_hidden_tests_from_owner(client, problem):
 
 def test_system_error_shows_the_kind_message(client, problem):
     owner = UserFactory()
-    sub = finished(owner, problem, verdict="system_error", tests=[], error_message=SYSTEM_ERROR_MESSAGE,
-                   internal_error="Judge0 503 after 5 retries at http://judge0:2358")
+    sub = finished(
+        owner,
+        problem,
+        verdict="system_error",
+        tests=[],
+        error_message=SYSTEM_ERROR_MESSAGE,
+        internal_error="Judge0 503 after 5 retries at http://judge0:2358",
+    )
     client.force_login(owner)
     html = client.get(f"/submissions/{sub.pk}/result/").json()["html"]
     assert 'id="system-error"' in html and "busy or unavailable" in html
@@ -89,8 +134,9 @@ def test_unfinished_result_says_queued(client, problem):
     client.force_login(owner)
     data = client.get(f"/submissions/{sub.pk}/result/").json()
     assert data["finished"] is False and "Queued" in data["html"] and "4 tests" in data["html"]
-    run = Submission.objects.create(user=owner, problem=problem, language="python", code="x", mode="run",
-                                    status=Status.RUNNING)
+    run = Submission.objects.create(
+        user=owner, problem=problem, language="python", code="x", mode="run", status=Status.RUNNING
+    )
     html = client.get(f"/submissions/{run.pk}/result/").json()["html"]
     assert "Running" in html and "2 tests" in html  # a run judges the samples only
 
@@ -99,8 +145,15 @@ def test_create_judges_and_returns_the_result_url(client, problem, django_captur
     user = UserFactory()
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/submissions/new/", {"problem": "add-page", "language": "python", "mode": "submit",
-                                                     "code": "def add(a, b):\n    return a + b\n"})
+        response = client.post(
+            "/submissions/new/",
+            {
+                "problem": "add-page",
+                "language": "python",
+                "mode": "submit",
+                "code": "def add(a, b):\n    return a + b\n",
+            },
+        )
     assert response.status_code == 201, response.content
     data = response.json()
     sub = Submission.objects.get(pk=data["id"])
@@ -115,20 +168,31 @@ def test_create_judges_and_returns_the_result_url(client, problem, django_captur
 def test_custom_run_shows_output(client, problem, django_capture_on_commit_callbacks):
     client.force_login(UserFactory())
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/submissions/new/", {
-            "problem": "add-page", "language": "python", "mode": "run", "use_custom": "1",
-            "stdin": '{"a": 20, "b": 22}', "code": "def add(a, b):\n    print('hello')\n    return a + b\n"})
+        response = client.post(
+            "/submissions/new/",
+            {
+                "problem": "add-page",
+                "language": "python",
+                "mode": "run",
+                "use_custom": "1",
+                "stdin": '{"a": 20, "b": 22}',
+                "code": "def add(a, b):\n    print('hello')\n    return a + b\n",
+            },
+        )
     assert response.status_code == 201, response.content
     html = client.get(response.json()["result_url"]).json()["html"]
     assert 'id="custom-output"' in html and "42" in html and "hello" in html
 
 
-@pytest.mark.parametrize("fields,field", [
-    ({"language": "cobol"}, "language"),
-    ({"code": "   "}, "code"),
-    ({"problem": "no-such"}, "problem"),
-    ({"mode": "run", "use_custom": "1", "stdin": "not json"}, "stdin"),
-])
+@pytest.mark.parametrize(
+    "fields,field",
+    [
+        ({"language": "cobol"}, "language"),
+        ({"code": "   "}, "code"),
+        ({"problem": "no-such"}, "problem"),
+        ({"mode": "run", "use_custom": "1", "stdin": "not json"}, "stdin"),
+    ],
+)
 def test_create_rejects_bad_input(client, problem, fields, field):
     client.force_login(UserFactory())
     data = {"problem": "add-page", "language": "python", "mode": "submit", "code": "def add(a, b): return 1"}
@@ -143,14 +207,17 @@ def test_unpublished_problem_cannot_be_submitted(client, problem):
     problem.is_published = False
     problem.save()
     client.force_login(UserFactory())
-    response = client.post("/submissions/new/", {"problem": "add-page", "language": "python", "mode": "submit",
-                                                 "code": "def add(a, b): return a + b"})
+    response = client.post(
+        "/submissions/new/",
+        {"problem": "add-page", "language": "python", "mode": "submit", "code": "def add(a, b): return a + b"},
+    )
     assert response.status_code == 400 and "problem" in response.json()["errors"]
 
 
 def test_create_shares_the_api_throttle(client, problem, monkeypatch):
-    monkeypatch.setattr(SubmissionThrottle, "THROTTLE_RATES", {"submission_run": "100/min",
-                                                               "submission_submit": "1/min"})
+    monkeypatch.setattr(
+        SubmissionThrottle, "THROTTLE_RATES", {"submission_run": "100/min", "submission_submit": "1/min"}
+    )
     client.force_login(UserFactory())
     data = {"problem": "add-page", "language": "python", "mode": "submit", "code": "def add(a, b): return a + b"}
     assert client.post("/submissions/new/", data).status_code == 201

@@ -54,8 +54,7 @@ def worker(pipeline_worker, celery_worker_process, judge0_server):
 def post(user, problem, code, **extra):
     client = APIClient()
     client.force_authenticate(user)
-    response = client.post(URL, {"problem": problem.slug, "language": "python", "code": code, **extra},
-                           format="json")
+    response = client.post(URL, {"problem": problem.slug, "language": "python", "code": code, **extra}, format="json")
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -167,8 +166,9 @@ def test_broker_down_at_submit_then_sweep_judges_it(worker):
     assert sub.status == Status.QUEUED and sub.enqueued_at is None
     # Nothing judges it: the worker is consuming (a fresh submission sent after it is judged),
     # yet the unsent one stays queued.
-    (probe,) = wait_finished([post(UserFactory(), Submission.objects.get(pk=sub_id).problem,
-                                   SUM_OK.replace("a + b", "b + a"))], worker)
+    (probe,) = wait_finished(
+        [post(UserFactory(), Submission.objects.get(pk=sub_id).problem, SUM_OK.replace("a + b", "b + a"))], worker
+    )
     assert probe.verdict == "accepted"
     assert Submission.objects.get(pk=sub_id).status == Status.QUEUED
     counts = services.requeue_stuck_submissions(now=timezone.now() + timedelta(minutes=1))

@@ -21,16 +21,18 @@ ADD_OK = "def add(a: int, b: int) -> int:\n    return a + b\n"
 def add_problem():
     problem = ProblemFactory(slug="add-two")
     for i in range(6):
-        TestCaseFactory(problem=problem, order=i, input=json.dumps({"a": i, "b": 10}), expected_output=str(i + 10),
-                        is_sample=i < 2)
+        TestCaseFactory(
+            problem=problem, order=i, input=json.dumps({"a": i, "b": 10}), expected_output=str(i + 10), is_sample=i < 2
+        )
     return problem
 
 
 def post(user, problem, code):
     client = APIClient()
     client.force_authenticate(user)
-    response = client.post("/api/v1/submissions/", {"problem": problem.slug, "language": "python", "code": code},
-                           format="json")
+    response = client.post(
+        "/api/v1/submissions/", {"problem": problem.slug, "language": "python", "code": code}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -60,8 +62,7 @@ def test_function_problem_is_one_execution_for_all_tests_and_twins_share_it(cele
 
 def test_function_problem_wrong_answer_on_the_worker(celery_worker_process):
     problem = add_problem()
-    (sub,) = wait_finished([post(UserFactory(), problem, "def add(a, b):\n    return a - b\n")],
-                           celery_worker_process)
+    (sub,) = wait_finished([post(UserFactory(), problem, "def add(a, b):\n    return a - b\n")], celery_worker_process)
     assert sub.verdict == "wrong_answer"
     first = next(t for t in sub.tests if not t["passed"])
     assert first["sample"] and first["expected"] == "10" and first["actual"] == "-10"

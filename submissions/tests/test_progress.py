@@ -48,6 +48,7 @@ def test_workspace_and_api_show_tests_as_they_finish(client, settings):
     user = UserFactory()
     problem = make_stdio_problem("slow-sum", hidden=2)
     submission = Submission.objects.create(user=user, problem=problem, language="python", code=SLOW_SUM)
+
     def judge():
         try:
             services.judge_submission(submission_id=submission.pk)
@@ -84,20 +85,40 @@ def test_workspace_and_api_show_tests_as_they_finish(client, settings):
 def test_progress_keeps_hidden_test_data_out(client):
     user = UserFactory()
     problem = make_stdio_problem("sum-hidden", hidden=1)
-    submission = Submission.objects.create(user=user, problem=problem, language="python", code=SUM,
-                                           status=Status.RUNNING)
-    progress.publish(submission_id=submission.pk, test={
-        "index": 2, "sample": False, "custom": False, "passed": False, "verdict": "wrong_answer", "time_ms": 5,
-        "memory_kb": 800, "input": None, "expected": None, "actual": "SECRET-ACTUAL", "stdout": "",
-        "stderr": "", "message": ""})
+    submission = Submission.objects.create(
+        user=user, problem=problem, language="python", code=SUM, status=Status.RUNNING
+    )
+    progress.publish(
+        submission_id=submission.pk,
+        test={
+            "index": 2,
+            "sample": False,
+            "custom": False,
+            "passed": False,
+            "verdict": "wrong_answer",
+            "time_ms": 5,
+            "memory_kb": 800,
+            "input": None,
+            "expected": None,
+            "actual": "SECRET-ACTUAL",
+            "stdout": "",
+            "stderr": "",
+            "message": "",
+        },
+    )
     client.force_login(user)
     html = client.get(f"/submissions/{submission.pk}/result/").json()["html"]
     api = client.get(f"/api/v1/submissions/{submission.pk}/").json()
     assert "1 of 3 tests done" in html and "1 hidden test done" in html and "SECRET-ACTUAL" not in html
     assert "Test 3" not in html  # no per-index line for a hidden test
     assert api["tests"] == [] and api["tests_total"] == 1
-    assert api["hidden_tests"] == {"total": 1, "passed": 0, "failed": 1, "not_run": 0,
-                                   "first_failure": {"verdict": "wrong_answer", "time_ms": 5}}
+    assert api["hidden_tests"] == {
+        "total": 1,
+        "passed": 0,
+        "failed": 1,
+        "not_run": 0,
+        "first_failure": {"verdict": "wrong_answer", "time_ms": 5},
+    }
     assert "SECRET-ACTUAL" not in str(api)
     client.force_login(UserFactory())
     assert client.get(f"/api/v1/submissions/{submission.pk}/").status_code == 404

@@ -214,8 +214,16 @@ class Transcript:
         return out
 
 
-COMPILE_LIMITS = SandboxLimits(wall_seconds=60, cpu_seconds=60, address_space_mb=None, nproc=128,
-                               file_size_mb=64, open_files=256, output_bytes=256 * 1024, tmp_size_mb=256)
+COMPILE_LIMITS = SandboxLimits(
+    wall_seconds=60,
+    cpu_seconds=60,
+    address_space_mb=None,
+    nproc=128,
+    file_size_mb=64,
+    open_files=256,
+    output_bytes=256 * 1024,
+    tmp_size_mb=256,
+)
 
 
 def _compile_argv(language: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -229,8 +237,9 @@ def _compile_argv(language: str) -> tuple[list[str], list[tuple[str, str]]]:
     return java.compile_argv(), []
 
 
-def drive(language: str, signature: dict | Signature, code: str, requests: list, *, memory_mb: int = 256,
-          **options) -> Transcript:
+def drive(
+    language: str, signature: dict | Signature, code: str, requests: list, *, memory_mb: int = 256, **options
+) -> Transcript:
     """Compile the runner + `code` in the sandbox, then speak the protocol to it.
 
     requests: argument lists, or dicts {"args": [...], "token": ..., "raw": "line"}."""
@@ -239,8 +248,10 @@ def drive(language: str, signature: dict | Signature, code: str, requests: list,
     files["fake_supervisor.py"] = FAKE_SUPERVISOR
     run = cpp.run_argv() if language == "cpp" else java.run_argv(memory_mb)
     config = {
-        "nonce": options.pop("nonce", secrets.token_hex(16)), "argv": run,
-        "requests": [r if isinstance(r, dict) else {"args": r} for r in requests], **options,
+        "nonce": options.pop("nonce", secrets.token_hex(16)),
+        "argv": run,
+        "requests": [r if isinstance(r, dict) else {"args": r} for r in requests],
+        **options,
     }
     with acquire_slot() as slot:
         for name, text in files.items():
@@ -252,20 +263,30 @@ def drive(language: str, signature: dict | Signature, code: str, requests: list,
         if not compiled.ok:
             return Transcript(compiled=False, compile_output=compiled.stderr + compiled.stdout)
         limits = SandboxLimits(
-            wall_seconds=90, cpu_seconds=60, stack_mb=256, output_bytes=8 * 1024 * 1024,
+            wall_seconds=90,
+            cpu_seconds=60,
+            stack_mb=256,
+            output_bytes=8 * 1024 * 1024,
             address_space_mb=memory_mb + 128 if language == "cpp" else None,
             nproc=64 if language == "cpp" else 160,
         )
-        result = run_in_sandbox(["python3", "-I", "fake_supervisor.py"], slot=slot, limits=limits,
-                                stdin=json.dumps(config))
+        result = run_in_sandbox(
+            ["python3", "-I", "fake_supervisor.py"], slot=slot, limits=limits, stdin=json.dumps(config)
+        )
     try:
         raw = json.loads(result.stdout)
     except ValueError:
         raise AssertionError(f"the stand-in supervisor failed: {result}") from None
     return Transcript(
-        compiled=True, compile_output=compiled.stderr + compiled.stdout, ready=raw["ready"],
-        before_ready=raw["before_ready"], replies=raw["replies"], after=raw.get("after", ""),
-        stderr=raw.get("stderr", ""), exit=raw.get("exit"), raw=raw,
+        compiled=True,
+        compile_output=compiled.stderr + compiled.stdout,
+        ready=raw["ready"],
+        before_ready=raw["before_ready"],
+        replies=raw["replies"],
+        after=raw.get("after", ""),
+        stderr=raw.get("stderr", ""),
+        exit=raw.get("exit"),
+        raw=raw,
     )
 
 
@@ -290,7 +311,7 @@ def test_cpp_files_map_the_students_lines_and_hold_no_timer_or_secret():
     main = files["main.cpp"]
     assert '#line 1 "solution.cpp"\n' + code + "\n" in main
     lines = main.split("\n")
-    directive = next(k for k, line in enumerate(lines) if line.startswith('#line') and "runner.cpp" in line)
+    directive = next(k for k, line in enumerate(lines) if line.startswith("#line") and "runner.cpp" in line)
     # runner.cpp:N is line N of main.cpp itself.
     assert lines[directive] == f'#line {directive + 2} "runner.cpp"'
     runner = "\n".join(lines[directive:])
@@ -308,8 +329,17 @@ def test_java_files_keep_the_students_code_untouched():
     for banned in ("new Thread(() -> {", "ThreadMXBean", "sentinel", "Timer", "halt("):
         assert banned not in runner, banned
     assert java.compile_argv()[-2:] == ["Main.java", "Solution.java"]
-    assert java.run_argv(256) == ["java", "-Xmx256m", "-Xss64m", "-XX:+ExitOnOutOfMemoryError",
-                                  "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", ".", "Main"]
+    assert java.run_argv(256) == [
+        "java",
+        "-Xmx256m",
+        "-Xss64m",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        ".",
+        "Main",
+    ]
 
 
 def test_local_cpp_flags_match_the_precompiled_header():
@@ -352,47 +382,61 @@ def test_at_least_ten_problems_have_cpp_and_java_solutions():
 ROUNDTRIP = {
     "function": "round_trip",
     "params": [
-        {"name": "count", "type": "int"}, {"name": "ratio", "type": "float"}, {"name": "flag", "type": "bool"},
-        {"name": "text", "type": "str"}, {"name": "grid", "type": "list[list[int]]"},
-        {"name": "words", "type": "list[str]"}, {"name": "flags", "type": "list[bool]"},
-        {"name": "values", "type": "list[float]"}, {"name": "cells", "type": "list[list[str]]"},
+        {"name": "count", "type": "int"},
+        {"name": "ratio", "type": "float"},
+        {"name": "flag", "type": "bool"},
+        {"name": "text", "type": "str"},
+        {"name": "grid", "type": "list[list[int]]"},
+        {"name": "words", "type": "list[str]"},
+        {"name": "flags", "type": "list[bool]"},
+        {"name": "values", "type": "list[float]"},
+        {"name": "cells", "type": "list[list[str]]"},
     ],
     "returns": "list[str]",
 }
 ROUNDTRIP_CODE = {
     "cpp": "class Solution {\npublic:\n  vector<string> roundTrip(int count, double ratio, bool flag, string text,\n"
-           "      vector<vector<int>>& grid, vector<string>& words, vector<bool>& flags, vector<double>& values,\n"
-           "      vector<vector<string>>& cells) {\n"
-           "    double total = ratio; for (double v : values) total += v;\n"
-           "    long sum = count; for (auto& row : grid) for (int v : row) sum += v;\n"
-           "    int on = 0; for (bool f : flags) on += f;\n"
-           "    vector<string> out{text};\n    out.insert(out.end(), words.begin(), words.end());\n"
-           "    out.push_back(to_string(sum));\n"
-           "    out.push_back(string(flag ? \"true\" : \"false\") + \"/\" + to_string(on));\n"
-           "    char b[64]; snprintf(b, sizeof b, \"%.3f\", total); out.push_back(b);\n"
-           "    string joined; for (auto& row : cells) { for (auto& c : row) joined += c; joined += '|'; }\n"
-           "    out.push_back(joined);\n    return out;\n  }\n};\n",
+    "      vector<vector<int>>& grid, vector<string>& words, vector<bool>& flags, vector<double>& values,\n"
+    "      vector<vector<string>>& cells) {\n"
+    "    double total = ratio; for (double v : values) total += v;\n"
+    "    long sum = count; for (auto& row : grid) for (int v : row) sum += v;\n"
+    "    int on = 0; for (bool f : flags) on += f;\n"
+    "    vector<string> out{text};\n    out.insert(out.end(), words.begin(), words.end());\n"
+    "    out.push_back(to_string(sum));\n"
+    '    out.push_back(string(flag ? "true" : "false") + "/" + to_string(on));\n'
+    '    char b[64]; snprintf(b, sizeof b, "%.3f", total); out.push_back(b);\n'
+    "    string joined; for (auto& row : cells) { for (auto& c : row) joined += c; joined += '|'; }\n"
+    "    out.push_back(joined);\n    return out;\n  }\n};\n",
     "java": "import java.util.*;\n\nclass Solution {\n"
-            "  public String[] roundTrip(int count, double ratio, boolean flag, String text, int[][] grid,\n"
-            "      String[] words, boolean[] flags, double[] values, String[][] cells) {\n"
-            "    double total = ratio; for (double v : values) total += v;\n"
-            "    long sum = count; for (int[] row : grid) for (int v : row) sum += v;\n"
-            "    int on = 0; for (boolean f : flags) if (f) on++;\n"
-            "    List<String> out = new ArrayList<>(); out.add(text); out.addAll(Arrays.asList(words));\n"
-            "    out.add(Long.toString(sum)); out.add(flag + \"/\" + on);\n"
-            "    out.add(String.format(Locale.ROOT, \"%.3f\", total));\n"
-            "    StringBuilder joined = new StringBuilder();\n"
-            "    for (String[] row : cells) { for (String c : row) joined.append(c); joined.append('|'); }\n"
-            "    out.add(joined.toString());\n"
-            "    return out.toArray(new String[0]);\n  }\n}\n",
+    "  public String[] roundTrip(int count, double ratio, boolean flag, String text, int[][] grid,\n"
+    "      String[] words, boolean[] flags, double[] values, String[][] cells) {\n"
+    "    double total = ratio; for (double v : values) total += v;\n"
+    "    long sum = count; for (int[] row : grid) for (int v : row) sum += v;\n"
+    "    int on = 0; for (boolean f : flags) if (f) on++;\n"
+    "    List<String> out = new ArrayList<>(); out.add(text); out.addAll(Arrays.asList(words));\n"
+    '    out.add(Long.toString(sum)); out.add(flag + "/" + on);\n'
+    '    out.add(String.format(Locale.ROOT, "%.3f", total));\n'
+    "    StringBuilder joined = new StringBuilder();\n"
+    "    for (String[] row : cells) { for (String c : row) joined.append(c); joined.append('|'); }\n"
+    "    out.add(joined.toString());\n"
+    "    return out.toArray(new String[0]);\n  }\n}\n",
 }
 TEXT = 'quote " backslash \\ newline \n tab \t é ✓ 😀 \x01'
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_argument_type_is_converted(language):
-    args = [5, 1.25, True, TEXT, [[1, 2], [], [3]], ["a", "", "ü"], [True, False, True], [0.5, 2.0],
-            [["1", "0"], ["x"]]]
+    args = [
+        5,
+        1.25,
+        True,
+        TEXT,
+        [[1, 2], [], [3]],
+        ["a", "", "ü"],
+        [True, False, True],
+        [0.5, 2.0],
+        [["1", "0"], ["x"]],
+    ]
     empty = [-3, 0.0, False, "", [], [], [], [], []]
     big = [2**31 - 1, -1e-3, False, "x" * 5000, [[-(2**31)]], ["y"] * 300, [False] * 7, [1e6], [[]]]
     transcript = drive(language, ROUNDTRIP, ROUNDTRIP_CODE[language], [args, empty, big])
@@ -444,12 +488,12 @@ def test_every_return_type_round_trips(language, type_name):
 PRINTS_CODE = {
     # printf, cout and a cout that no longer syncs with stdio: all flushed before the frame.
     "cpp": "#include <cstdio>\nclass Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-           "    if (target == 1) ios::sync_with_stdio(false);\n"
-           "    printf(\"pf%d \", (int)nums.size());\n    cout << \"co\" << nums.size() << '\\n' << \"tail\";\n"
-           "    cerr << \"to stderr\\n\";\n    return {target, (int)nums.size()};\n  }\n};\n",
+    "    if (target == 1) ios::sync_with_stdio(false);\n"
+    '    printf("pf%d ", (int)nums.size());\n    cout << "co" << nums.size() << \'\\n\' << "tail";\n'
+    '    cerr << "to stderr\\n";\n    return {target, (int)nums.size()};\n  }\n};\n',
     "java": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-            "    System.out.printf(\"pf%d \", nums.length);\n    System.out.print(\"co\" + nums.length + \"\\ntail\");\n"
-            "    System.err.println(\"to stderr\");\n    return new int[] {target, nums.length};\n  }\n}\n",
+    '    System.out.printf("pf%d ", nums.length);\n    System.out.print("co" + nums.length + "\\ntail");\n'
+    '    System.err.println("to stderr");\n    return new int[] {target, nums.length};\n  }\n}\n',
 }
 
 
@@ -470,23 +514,30 @@ def test_student_prints_land_outside_the_frames(language):
 
 ERRORS_CODE = {
     "cpp": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-           "    if (target == 0) return {nums.at(10)};\n"
-           "    if (target == 1) throw invalid_argument(\"bad target\");\n"
-           "    if (target == 2) throw 42;\n"
-           "    if (target == 3) throw \"a C string\";\n"
-           "    return {target};\n  }\n};\n",
+    "    if (target == 0) return {nums.at(10)};\n"
+    '    if (target == 1) throw invalid_argument("bad target");\n'
+    "    if (target == 2) throw 42;\n"
+    '    if (target == 3) throw "a C string";\n'
+    "    return {target};\n  }\n};\n",
     "java": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-            "    if (target == 0) return new int[] {nums[10]};\n"
-            "    if (target == 1) throw new IllegalArgumentException(\"bad target\");\n"
-            "    if (target == 2) return twoSum(nums, target);\n"
-            "    if (target == 3) return null;\n"
-            "    return new int[] {target};\n  }\n}\n",
+    "    if (target == 0) return new int[] {nums[10]};\n"
+    '    if (target == 1) throw new IllegalArgumentException("bad target");\n'
+    "    if (target == 2) return twoSum(nums, target);\n"
+    "    if (target == 3) return null;\n"
+    "    return new int[] {target};\n  }\n}\n",
 }
 ERRORS_EXPECTED = {
-    "cpp": ["std::out_of_range: vector::_M_range_check", "std::invalid_argument: bad target",
-            "exception of type int", "exception: a C string"],
-    "java": ["java.lang.ArrayIndexOutOfBoundsException: Index 10 out of bounds for length 1 (line 3)",
-             "java.lang.IllegalArgumentException: bad target (line 4)", "java.lang.StackOverflowError (line 5)"],
+    "cpp": [
+        "std::out_of_range: vector::_M_range_check",
+        "std::invalid_argument: bad target",
+        "exception of type int",
+        "exception: a C string",
+    ],
+    "java": [
+        "java.lang.ArrayIndexOutOfBoundsException: Index 10 out of bounds for length 1 (line 3)",
+        "java.lang.IllegalArgumentException: bad target (line 4)",
+        "java.lang.StackOverflowError (line 5)",
+    ],
 }
 
 
@@ -505,11 +556,16 @@ def test_exceptions_are_error_replies_with_the_message_and_the_runner_goes_on(la
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_bad_request_lines_get_an_error_reply_and_blank_lines_are_ignored(language):
-    transcript = drive(language, TWO_SUM, _solution("two-sum", language), [
-        {"raw": '\n  \n{"k": "t1", "args": [[1, 2]]}', "token": "t1"},
-        {"raw": '{"k": "t2", "args": [[1, 2], 3]', "token": ""},  # truncated: it cannot even name its token
-        {"raw": '{"k": "t3", "args": [[2, 7, 11, 15], 9]}', "token": "t3"},
-    ])
+    transcript = drive(
+        language,
+        TWO_SUM,
+        _solution("two-sum", language),
+        [
+            {"raw": '\n  \n{"k": "t1", "args": [[1, 2]]}', "token": "t1"},
+            {"raw": '{"k": "t2", "args": [[1, 2], 3]', "token": ""},  # truncated: it cannot even name its token
+            {"raw": '{"k": "t3", "args": [[2, 7, 11, 15], 9]}', "token": "t3"},
+        ],
+    )
     f1, f2, f3 = transcript.frames()
     assert f1["status"] == "error" and "bad request" in f1["error"]
     assert f2["status"] == "error" and "JSON" in f2["error"]
@@ -521,7 +577,7 @@ MISSING = {
     "cpp": {
         "method": "class Solution {\npublic:\n  vector<int> twoSm(vector<int>& nums, int target) { return {}; }\n};\n",
         "private": "class Solution {\n  vector<int> twoSum(vector<int>& nums, int target) { return {}; }\n};\n",
-        "types": "class Solution {\npublic:\n  string twoSum(vector<string>& nums, int target) { return \"\"; }\n};\n",
+        "types": 'class Solution {\npublic:\n  string twoSum(vector<string>& nums, int target) { return ""; }\n};\n',
         "class": "int twoSum(vector<int>& nums, int target) { return 0; }\n",
     },
     "java": {
@@ -548,17 +604,19 @@ def test_a_missing_class_or_method_is_not_ready_with_a_clear_error(language, kin
         assert error.startswith("class Solution is not defined")
     else:
         assert error.startswith("function twoSum is not defined")
-    signature = {"cpp": "vector<int> twoSum(vector<int>& nums, int target)",
-                 "java": "int[] twoSum(int[] nums, int target)"}[language]
+    signature = {
+        "cpp": "vector<int> twoSum(vector<int>& nums, int target)",
+        "java": "int[] twoSum(int[] nums, int target)",
+    }[language]
     assert signature in error
     assert transcript.exit == 0
 
 
 BROKEN = {
     "cpp": "#include <vector>\nclass Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-           "    return undefined_name;\n  }\n};\n",
+    "    return undefined_name;\n  }\n};\n",
     "java": "import java.util.*;\n\npublic class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-            "    return undefinedName;\n  }\n}\n",
+    "    return undefinedName;\n  }\n}\n",
 }
 
 
@@ -579,15 +637,15 @@ CONVENIENCES = {
     # A pasted LeetCode answer with its own includes, `using namespace std` and a main() of
     # its own for local testing; in Java a public class Solution.
     "cpp": "#include <bits/stdc++.h>\nusing namespace std;\n\nclass Solution {\npublic:\n"
-           "  vector<int> twoSum(const vector<int>& nums, long long target) {\n"
-           "    for (size_t i = 0; i < nums.size(); i++) for (size_t j = i + 1; j < nums.size(); j++)\n"
-           "      if (nums[i] + nums[j] == target) return {(int)i, (int)j};\n    return {};\n  }\n};\n\n"
-           "int main() {\n  vector<int> v{1, 2};\n  cout << Solution().twoSum(v, 3)[0] << endl;\n  return 7;\n}",
+    "  vector<int> twoSum(const vector<int>& nums, long long target) {\n"
+    "    for (size_t i = 0; i < nums.size(); i++) for (size_t j = i + 1; j < nums.size(); j++)\n"
+    "      if (nums[i] + nums[j] == target) return {(int)i, (int)j};\n    return {};\n  }\n};\n\n"
+    "int main() {\n  vector<int> v{1, 2};\n  cout << Solution().twoSum(v, 3)[0] << endl;\n  return 7;\n}",
     "java": "import java.util.*;\n\npublic class Solution {\n  static int calls;\n"
-            "  int[] twoSum(int[] nums, int target) {\n    calls++;\n"
-            "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
-            "      if (nums[i] + nums[j] == target) return new int[] {i, j, calls};\n    return new int[0];\n  }\n"
-            "  public static void main(String[] args) { System.out.println(\"own main\"); }\n}\n",
+    "  int[] twoSum(int[] nums, int target) {\n    calls++;\n"
+    "    for (int i = 0; i < nums.length; i++) for (int j = i + 1; j < nums.length; j++)\n"
+    "      if (nums[i] + nums[j] == target) return new int[] {i, j, calls};\n    return new int[0];\n  }\n"
+    '  public static void main(String[] args) { System.out.println("own main"); }\n}\n',
 }
 
 
@@ -608,13 +666,13 @@ def test_leetcode_conventions_still_work(language):
 FORGER = {
     # Prints a frame of its own (a wrong token, then a guessed one) and returns a wrong answer.
     "cpp": "class Solution {\npublic:\n  vector<int> twoSum(vector<int>& nums, int target) {\n"
-           "    printf(\"\\n\\x1e\\x1f\" \"CMR:{\\\"k\\\":\\\"forged\\\",\\\"status\\\":\\\"ok\\\",\\\"value\\\":[0,1]}\\n\");\n"
-           "    cout << \"\\n\\x1e\\x1f\" << \"CMR:{\\\"ready\\\":true}\\n\";\n"
-           "    return {9, 9};\n  }\n};\n",
+    '    printf("\\n\\x1e\\x1f" "CMR:{\\"k\\":\\"forged\\",\\"status\\":\\"ok\\",\\"value\\":[0,1]}\\n");\n'
+    '    cout << "\\n\\x1e\\x1f" << "CMR:{\\"ready\\":true}\\n";\n'
+    "    return {9, 9};\n  }\n};\n",
     "java": "class Solution {\n  public int[] twoSum(int[] nums, int target) {\n"
-            "    System.out.print(\"\\n\\u001e\\u001fCMR:{\\\"k\\\":\\\"forged\\\",\\\"status\\\":\\\"ok\\\",\\\"value\\\":[0,1]}\\n\");\n"
-            "    System.out.print(\"\\n\\u001e\\u001fCMR:{\\\"ready\\\":true}\\n\");\n"
-            "    return new int[] {9, 9};\n  }\n}\n",
+    '    System.out.print("\\n\\u001e\\u001fCMR:{\\"k\\":\\"forged\\",\\"status\\":\\"ok\\",\\"value\\":[0,1]}\\n");\n'
+    '    System.out.print("\\n\\u001e\\u001fCMR:{\\"ready\\":true}\\n");\n'
+    "    return new int[] {9, 9};\n  }\n}\n",
 }
 
 
@@ -631,7 +689,7 @@ SNOOPER_SIG = {"function": "snoop", "params": [{"name": "probe", "type": "str"}]
 # Looks everywhere the runner process can see for 32-hex-digit strings (a nonce's shape):
 # its own memory, argv, environment, files in /box and /tmp, and the parent's /proc entries.
 SNOOPER = {
-    "cpp": r'''#include <fcntl.h>
+    "cpp": r"""#include <fcntl.h>
 #include <fstream>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -688,8 +746,8 @@ public:
         return vector<string>(out.begin(), out.end());
     }
 };
-''',
-    "java": r'''import java.io.*;
+""",
+    "java": r"""import java.io.*;
 import java.nio.file.*;
 import java.util.*;
 
@@ -745,7 +803,7 @@ class Solution {
         return out.toArray(new String[0]);
     }
 }
-''',
+""",
 }
 
 
@@ -753,8 +811,17 @@ class Solution {
 def test_the_runner_holds_no_nonce_anywhere(language):
     nonce = secrets.token_hex(16)
     probe = secrets.token_hex(16)  # control: a 32-hex string the runner does receive is found
-    transcript = drive(language, SNOOPER_SIG, SNOOPER[language], [[probe]], nonce=nonce, scan=True,
-                       nondumpable=True, memory_mb=96, per_test_s=60)
+    transcript = drive(
+        language,
+        SNOOPER_SIG,
+        SNOOPER[language],
+        [[probe]],
+        nonce=nonce,
+        scan=True,
+        nondumpable=True,
+        memory_mb=96,
+        per_test_s=60,
+    )
     (found,) = transcript.values()
     assert any(f"memory:{probe}" == item for item in found), found
     assert not any(nonce in item for item in found)
@@ -770,11 +837,11 @@ BURNER_SIG = {"function": "burn", "params": [{"name": "ms", "type": "int"}], "re
 BURNER = {
     # Returns at once and leaves a thread spinning: the per-test CPU must include it.
     "cpp": "#include <thread>\nclass Solution {\npublic:\n  int burn(int ms) {\n"
-           "    std::thread([] { volatile unsigned long x = 0; while (true) x++; }).detach();\n"
-           "    return ms;\n  }\n};\n",
+    "    std::thread([] { volatile unsigned long x = 0; while (true) x++; }).detach();\n"
+    "    return ms;\n  }\n};\n",
     "java": "class Solution {\n  public int burn(int ms) {\n"
-            "    Thread t = new Thread(() -> { long x = 0; while (true) x++; });\n"
-            "    t.setDaemon(true); t.start();\n    return ms;\n  }\n}\n",
+    "    Thread t = new Thread(() -> { long x = 0; while (true) x++; });\n"
+    "    t.setDaemon(true); t.start();\n    return ms;\n  }\n}\n",
 }
 
 
@@ -795,10 +862,13 @@ def test_argv_hook_for_the_harness_builds_the_compile_and_run_steps():
     from types import SimpleNamespace
 
     limits = SimpleNamespace(memory_limit_mb=128)
-    profile = SimpleNamespace(gxx="/usr/local/gcc-9/bin/g++", cxx_flags=("-O2", "-std=c++17"), javac="javac",
-                              java="java")
+    profile = SimpleNamespace(
+        gxx="/usr/local/gcc-9/bin/g++", cxx_flags=("-O2", "-std=c++17"), javac="javac", java="java"
+    )
     assert cpp.argv(profile, limits, "function") == (
-        ["/usr/local/gcc-9/bin/g++", "-O2", "-std=c++17", "-pipe", "-o", "main", "main.cpp"], ["./main"])
+        ["/usr/local/gcc-9/bin/g++", "-O2", "-std=c++17", "-pipe", "-o", "main", "main.cpp"],
+        ["./main"],
+    )
     compile_step, run = java.argv(profile, limits, "function")
     assert compile_step[-2:] == ["Main.java", "Solution.java"] and run[1] == "-Xmx128m"
     assert java.argv(profile, limits, "stdio")[0][-1] == "Main.java"

@@ -24,8 +24,9 @@ from ._jobs import TWO_SUM, TWO_SUM_CASES, function_job, stdio_job
 
 def _run_stdio(code, *, language="python", time_limit_ms=1000, **kwargs):
     started = time.monotonic()
-    report = LocalExecutor().run(stdio_job(code, [("", None)], language=language, time_limit_ms=time_limit_ms,
-                                           **kwargs))
+    report = LocalExecutor().run(
+        stdio_job(code, [("", None)], language=language, time_limit_ms=time_limit_ms, **kwargs)
+    )
     return report, time.monotonic() - started
 
 
@@ -72,8 +73,11 @@ def test_infinite_loop_is_stopped_at_the_limits():
     report, elapsed = _run_stdio("while True:\n    pass\n", time_limit_ms=500)
     assert report.verdict == Verdict.TIME_LIMIT_EXCEEDED
     assert elapsed < 5
-    function = LocalExecutor().run(function_job(TWO_SUM, "def two_sum(nums, target):\n    while True:\n        pass\n",
-                                                TWO_SUM_CASES[:2], time_limit_ms=300))
+    function = LocalExecutor().run(
+        function_job(
+            TWO_SUM, "def two_sum(nums, target):\n    while True:\n        pass\n", TWO_SUM_CASES[:2], time_limit_ms=300
+        )
+    )
     assert [t.verdict for t in function.tests] == [Verdict.TIME_LIMIT_EXCEEDED] * 2
 
 
@@ -84,16 +88,26 @@ def test_sleeping_past_the_wall_limit_is_killed():
     assert elapsed < 5
 
 
-@pytest.mark.parametrize(("language", "code"), [
-    ("python", "x = bytearray(2 * 1024 ** 3)\nprint(len(x))\n"),
-    ("python", "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 ** 2))\n"),
-    ("javascript", "const keep = [];\nwhile (true) keep.push(new Array(1e6).fill(1.5));\n"),
-    pytest.param("cpp", "#include <bits/stdc++.h>\nint main() {\n  std::vector<std::vector<char>> keep;\n"
-                 "  while (true) keep.emplace_back(16 << 20, 'x');\n}\n", marks=pytest.mark.slow),
-    pytest.param("java", "import java.util.*;\npublic class Main {\n  public static void main(String[] a) {\n"
-                 "    List<long[]> keep = new ArrayList<>();\n    while (true) keep.add(new long[1 << 21]);\n  }\n}\n",
-                 marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("python", "x = bytearray(2 * 1024 ** 3)\nprint(len(x))\n"),
+        ("python", "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 ** 2))\n"),
+        ("javascript", "const keep = [];\nwhile (true) keep.push(new Array(1e6).fill(1.5));\n"),
+        pytest.param(
+            "cpp",
+            "#include <bits/stdc++.h>\nint main() {\n  std::vector<std::vector<char>> keep;\n"
+            "  while (true) keep.emplace_back(16 << 20, 'x');\n}\n",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "java",
+            "import java.util.*;\npublic class Main {\n  public static void main(String[] a) {\n"
+            "    List<long[]> keep = new ArrayList<>();\n    while (true) keep.add(new long[1 << 21]);\n  }\n}\n",
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
 def test_memory_hog_is_a_memory_limit(language, code):
     report, elapsed = _run_stdio(code, language=language, time_limit_ms=3000, memory_limit_mb=128)
     assert report.verdict == Verdict.MEMORY_LIMIT_EXCEEDED, (report.tests[0].message, report.tests[0].stderr[-500:])
@@ -101,7 +115,9 @@ def test_memory_hog_is_a_memory_limit(language, code):
 
 
 def test_memory_hog_inside_a_function_is_a_memory_limit_on_that_test():
-    code = "def two_sum(nums, target):\n    if len(nums) == 3:\n        x = bytearray(2 * 1024 ** 3)\n    return [0, 1]\n"
+    code = (
+        "def two_sum(nums, target):\n    if len(nums) == 3:\n        x = bytearray(2 * 1024 ** 3)\n    return [0, 1]\n"
+    )
     job = function_job(TWO_SUM, code, TWO_SUM_CASES, comparison="unordered", memory_limit_mb=128)
     report = LocalExecutor().run(dataclasses.replace(job, stop_on_failure=False))  # every test's verdict
     assert report.tests[1].verdict == Verdict.MEMORY_LIMIT_EXCEEDED
@@ -109,8 +125,10 @@ def test_memory_hog_inside_a_function_is_a_memory_limit_on_that_test():
 
 
 def test_fork_bomb_is_contained():
-    code = ("import os\nn = 0\nwhile True:\n    try:\n        os.fork()\n        n += 1\n"
-            "    except OSError:\n        pass\n")
+    code = (
+        "import os\nn = 0\nwhile True:\n    try:\n        os.fork()\n        n += 1\n"
+        "    except OSError:\n        pass\n"
+    )
     report, elapsed = _run_stdio(code, time_limit_ms=1000)
     assert report.verdict in (Verdict.TIME_LIMIT_EXCEEDED, Verdict.RUNTIME_ERROR)
     assert elapsed < 10
@@ -118,13 +136,17 @@ def test_fork_bomb_is_contained():
 
 
 def test_one_gigabyte_file_write_is_stopped_and_leaves_nothing():
-    code = ("chunk = b'x' * (1024 * 1024)\nwith open('big.bin', 'wb') as f:\n"
-            "    for _ in range(1024):\n        f.write(chunk)\nprint('wrote 1 GB')\n")
+    code = (
+        "chunk = b'x' * (1024 * 1024)\nwith open('big.bin', 'wb') as f:\n"
+        "    for _ in range(1024):\n        f.write(chunk)\nprint('wrote 1 GB')\n"
+    )
     report, _ = _run_stdio(code, time_limit_ms=3000)
     assert report.verdict == Verdict.OUTPUT_LIMIT_EXCEEDED
     assert "wrote 1 GB" not in (report.tests[0].actual or "")
-    tmp = ("chunk = b'x' * (1024 * 1024)\nimport sys\ntry:\n    with open('/tmp/big.bin', 'wb') as f:\n"
-           "        for _ in range(1024):\n            f.write(chunk)\nexcept OSError as e:\n    print('stopped', e.errno)\n")
+    tmp = (
+        "chunk = b'x' * (1024 * 1024)\nimport sys\ntry:\n    with open('/tmp/big.bin', 'wb') as f:\n"
+        "        for _ in range(1024):\n            f.write(chunk)\nexcept OSError as e:\n    print('stopped', e.errno)\n"
+    )
     report, _ = _run_stdio(tmp, time_limit_ms=3000)
     assert report.verdict in (Verdict.OUTPUT_LIMIT_EXCEEDED, Verdict.ACCEPTED)
     if report.verdict == Verdict.ACCEPTED:
@@ -133,12 +155,22 @@ def test_one_gigabyte_file_write_is_stopped_and_leaves_nothing():
 
 def test_writing_outside_the_work_dir_does_not_reach_the_host():
     token = secrets.token_hex(6)
-    targets = [f"/usr/pwned-{token}", f"/etc/pwned-{token}", f"/pwned-{token}", f"/tmp/pwned-{token}",
-               f"/work/main/pwned-{token}", f"/root/pwned-{token}", str(_work_root() / f"pwned-{token}"),
-               f"/var/tmp/pwned-{token}", f"/box/../pwned-{token}"]
-    code = ("import json\nresults = {}\nfor path in " + json.dumps(targets) + ":\n"
-            "    try:\n        with open(path, 'w') as f:\n            f.write('x')\n        results[path] = 'written'\n"
-            "    except OSError as e:\n        results[path] = type(e).__name__\nprint(json.dumps(results))\n")
+    targets = [
+        f"/usr/pwned-{token}",
+        f"/etc/pwned-{token}",
+        f"/pwned-{token}",
+        f"/tmp/pwned-{token}",
+        f"/work/main/pwned-{token}",
+        f"/root/pwned-{token}",
+        str(_work_root() / f"pwned-{token}"),
+        f"/var/tmp/pwned-{token}",
+        f"/box/../pwned-{token}",
+    ]
+    code = (
+        "import json\nresults = {}\nfor path in " + json.dumps(targets) + ":\n"
+        "    try:\n        with open(path, 'w') as f:\n            f.write('x')\n        results[path] = 'written'\n"
+        "    except OSError as e:\n        results[path] = type(e).__name__\nprint(json.dumps(results))\n"
+    )
     report, _ = _run_stdio(code)
     assert report.verdict == Verdict.ACCEPTED
     inside = json.loads(report.tests[0].actual)
@@ -175,10 +207,12 @@ def test_network_is_unreachable_from_inside():
     # The host can reach PostgreSQL, so a failure inside is the sandbox's doing.
     with socket.create_connection(("127.0.0.1", 5432), timeout=2):
         pass
-    code = ("import socket\nfor host, port in [('127.0.0.1', 5432), ('127.0.0.1', 6379), ('1.1.1.1', 53), "
-            "('8.8.8.8', 443)]:\n"
-            "    try:\n        socket.create_connection((host, port), timeout=2).close()\n        print(host, 'open')\n"
-            "    except OSError as e:\n        print(host, 'blocked', type(e).__name__)\n")
+    code = (
+        "import socket\nfor host, port in [('127.0.0.1', 5432), ('127.0.0.1', 6379), ('1.1.1.1', 53), "
+        "('8.8.8.8', 443)]:\n"
+        "    try:\n        socket.create_connection((host, port), timeout=2).close()\n        print(host, 'open')\n"
+        "    except OSError as e:\n        print(host, 'blocked', type(e).__name__)\n"
+    )
     report, elapsed = _run_stdio(code, time_limit_ms=5000)
     assert report.verdict == Verdict.ACCEPTED
     lines = report.tests[0].actual.strip().splitlines()
@@ -235,13 +269,36 @@ FORGERIES = {
 @pytest.mark.parametrize("fmt", ["legacy", "supervisor"])
 @pytest.mark.parametrize("how", sorted(FORGERIES))
 def test_forged_results_from_student_code_are_not_accepted(how, fmt):
-    fake = json.dumps([{"i": k, "status": "ok", "value": v, "error": "", "time_ms": 0, "stdout": ""}
-                       for k, (_, v) in enumerate(TWO_SUM_CASES)])
+    fake = json.dumps(
+        [
+            {"i": k, "status": "ok", "value": v, "error": "", "time_ms": 0, "stdout": ""}
+            for k, (_, v) in enumerate(TWO_SUM_CASES)
+        ]
+    )
     if fmt == "supervisor":
-        tests = [{"id": k, "status": "ok", "value": v, "output": "", "stderr": "", "error": "", "time_ms": 0,
-                  "memory_kb": 0, "exit_code": None, "signal": None} for k, (_, v) in enumerate(TWO_SUM_CASES)]
-        fake = json.dumps({"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None},
-                           "tests": tests}) + "\n" + "f" * 32 + "-end"
+        tests = [
+            {
+                "id": k,
+                "status": "ok",
+                "value": v,
+                "output": "",
+                "stderr": "",
+                "error": "",
+                "time_ms": 0,
+                "memory_kb": 0,
+                "exit_code": None,
+                "signal": None,
+            }
+            for k, (_, v) in enumerate(TWO_SUM_CASES)
+        ]
+        fake = (
+            json.dumps(
+                {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None}, "tests": tests}
+            )
+            + "\n"
+            + "f" * 32
+            + "-end"
+        )
     code = f"FAKE = {fake!r}\n\ndef two_sum(nums, target):\n" + FORGERIES[how] + "    return [0, 0]\n"
     report = LocalExecutor().run(function_job(TWO_SUM, code, TWO_SUM_CASES, comparison="unordered"))
     assert report.verdict != Verdict.ACCEPTED
@@ -252,17 +309,33 @@ def test_the_students_process_holds_no_nonce_to_forge_a_block_with():
     # The old in-process harness kept its sentinel where student code could find it (frame
     # introspection). Now the nonce exists only in the supervisor: every 32-hex string the
     # student's process holds is tried as a nonce, in a forged block, before exiting.
-    fake = [{"id": k, "status": "ok", "value": v, "output": "", "stderr": "", "error": "", "time_ms": 0,
-             "memory_kb": 0, "exit_code": None, "signal": None} for k, (_, v) in enumerate(TWO_SUM_CASES)]
-    body = json.dumps({"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None},
-                       "tests": fake})
-    code = (f"BODY = {body!r}\n\ndef two_sum(nums, target):\n    import gc, os, re, sys\n"
-            "    found = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
-            "    for frame in [sys._getframe(k) for k in range(1, 3)]:\n"
-            "        found |= {v for v in frame.f_locals.values() if isinstance(v, str) and len(v) >= 24}\n"
-            "    for nonce in found:\n"
-            "        os.write(1, ('\\n' + nonce + '\\n' + BODY + '\\n' + nonce + '-end\\n').encode())\n"
-            "    os._exit(0)\n")
+    fake = [
+        {
+            "id": k,
+            "status": "ok",
+            "value": v,
+            "output": "",
+            "stderr": "",
+            "error": "",
+            "time_ms": 0,
+            "memory_kb": 0,
+            "exit_code": None,
+            "signal": None,
+        }
+        for k, (_, v) in enumerate(TWO_SUM_CASES)
+    ]
+    body = json.dumps(
+        {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None}, "tests": fake}
+    )
+    code = (
+        f"BODY = {body!r}\n\ndef two_sum(nums, target):\n    import gc, os, re, sys\n"
+        "    found = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
+        "    for frame in [sys._getframe(k) for k in range(1, 3)]:\n"
+        "        found |= {v for v in frame.f_locals.values() if isinstance(v, str) and len(v) >= 24}\n"
+        "    for nonce in found:\n"
+        "        os.write(1, ('\\n' + nonce + '\\n' + BODY + '\\n' + nonce + '-end\\n').encode())\n"
+        "    os._exit(0)\n"
+    )
     report = LocalExecutor().run(function_job(TWO_SUM, code, TWO_SUM_CASES, comparison="unordered"))
     assert report.verdict == Verdict.RUNTIME_ERROR
     assert not any(t.passed for t in report.tests)
@@ -270,8 +343,10 @@ def test_the_students_process_holds_no_nonce_to_forge_a_block_with():
 
 
 def test_code_runs_as_an_unprivileged_user_without_capabilities():
-    code = ("import os\nprint(os.getuid(), os.geteuid())\n"
-            "print([l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1])\n")
+    code = (
+        "import os\nprint(os.getuid(), os.geteuid())\n"
+        "print([l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1])\n"
+    )
     report, _ = _run_stdio(code)
     uid, euid, cap = report.tests[0].actual.split()
     # The shipped worker runs as root (docker-compose.yml), so runs always drop to a slot uid.
@@ -283,8 +358,7 @@ def test_the_work_dir_is_private_to_the_slot_and_removed_afterwards():
     with acquire_slot() as slot:
         workdir = slot.workdir
         limits = SandboxLimits(wall_seconds=5, cpu_seconds=5)
-        result = run_in_sandbox(["python3", "-c", "open('left.txt', 'w').write('x' * 1000)"], slot=slot,
-                                limits=limits)
+        result = run_in_sandbox(["python3", "-c", "open('left.txt', 'w').write('x' * 1000)"], slot=slot, limits=limits)
         assert result.ok
         assert (workdir / "left.txt").exists()
         assert oct(workdir.stat().st_mode & 0o777) == "0o700"

@@ -30,8 +30,10 @@ from submissions.executors.sandbox import (
 from ._jobs import stdio_job
 
 MiB = 1024 * 1024
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups, slot uids and the tmpfs /box need root "
-                                "(the shipped worker runs as root: docs/operations.md)")
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="cgroups, slot uids and the tmpfs /box need root (the shipped worker runs as root: docs/operations.md)",
+)
 
 
 def _limits(memory_mb=256, **kwargs):
@@ -55,8 +57,9 @@ def _py(code, **limits):
 
 
 def _stdio(code, *, language="python", memory_limit_mb=128, time_limit_ms=5000):
-    return LocalExecutor().run(stdio_job(code, [("", None)], language=language, time_limit_ms=time_limit_ms,
-                                         memory_limit_mb=memory_limit_mb))
+    return LocalExecutor().run(
+        stdio_job(code, [("", None)], language=language, time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb)
+    )
 
 
 def _slot_uid_processes():
@@ -238,8 +241,9 @@ def test_filling_box_stops_at_its_cap_not_the_host_disk():
         assert (stopped, int(code)) == ("stopped", errno.ENOSPC) and int(written) < 64
         assert sum(p.stat().st_size for p in slot.workdir.iterdir()) <= 64 * MiB
         assert elapsed < 10
-        control = run_in_sandbox(["sh", "-c", "rm -f fill*.bin && python3 fill.py 32"], slot=slot,
-                                 limits=_limits(memory_mb=512))
+        control = run_in_sandbox(
+            ["sh", "-c", "rm -f fill*.bin && python3 fill.py 32"], slot=slot, limits=_limits(memory_mb=512)
+        )
         assert control.stdout.split() == ["wrote", "32"]
         workdir = slot.workdir
     assert not workdir.exists()
@@ -247,8 +251,10 @@ def test_filling_box_stops_at_its_cap_not_the_host_disk():
 
 @pytest.mark.slow
 def test_compile_outputs_survive_into_the_runs_of_the_slot():
-    files = {"main.cpp": "#include <cstdio>\nint main() { std::puts(\"compiled\"); }\n",
-             "Main.java": "public class Main { public static void main(String[] a) { System.out.println(\"javac\"); } }\n"}
+    files = {
+        "main.cpp": '#include <cstdio>\nint main() { std::puts("compiled"); }\n',
+        "Main.java": 'public class Main { public static void main(String[] a) { System.out.println("javac"); } }\n',
+    }
     with acquire_slot() as slot:
         for name, text in files.items():
             (slot.workdir / name).write_text(text)
@@ -256,7 +262,9 @@ def test_compile_outputs_survive_into_the_runs_of_the_slot():
         assert run_in_sandbox(["g++", "-O2", "-o", "main", "main.cpp"], slot=slot, limits=compile_limits).ok
         assert run_in_sandbox(["javac", "-J-Xmx384m", "Main.java"], slot=slot, limits=compile_limits).ok
         assert run_in_sandbox(["./main"], slot=slot, limits=_limits()).stdout == "compiled\n"
-        java = run_in_sandbox(["java", "-Xmx128m", "-XX:+UseSerialGC", "Main"], slot=slot, limits=_limits(memory_mb=384))
+        java = run_in_sandbox(
+            ["java", "-Xmx128m", "-XX:+UseSerialGC", "Main"], slot=slot, limits=_limits(memory_mb=384)
+        )
         assert java.stdout == "javac\n", java.stderr
 
 
@@ -298,8 +306,12 @@ int main() { return (int) A<SIZE, SIZE, SIZE>::v; }
 def test_a_template_bomb_compile_is_capped_and_is_a_compile_error():
     # SIZE^3 instantiations, ~7 KiB each (measured: SIZE 30 takes 200 MiB, SIZE 15 46 MiB).
     def compile_bomb(size):
-        return _run(["g++", "-std=c++17", f"-DSIZE={size}", "-c", "bomb.cpp", "-o", "bomb.o"],
-                    files={"bomb.cpp": TEMPLATE_BOMB}, memory_mb=256, minimal_dev=True)
+        return _run(
+            ["g++", "-std=c++17", f"-DSIZE={size}", "-c", "bomb.cpp", "-o", "bomb.o"],
+            files={"bomb.cpp": TEMPLATE_BOMB},
+            memory_mb=256,
+            minimal_dev=True,
+        )
 
     attack = compile_bomb(40)
     assert (attack.oom_killed or attack.timed_out) and not attack.ok
@@ -344,12 +356,22 @@ def _probe_results(stdout):
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers of the probe are x86_64's")
 def test_namespaces_io_uring_keyctl_ptrace_mount_bpf_are_refused():
     inside = _probe_results(_run(["python3", "-c", SYSCALL_PROBE]).stdout)
-    assert inside == {"add_key": errno.EPERM, "bpf": errno.EPERM, "clone3": errno.ENOSYS, "io_uring_setup": errno.EPERM,
-                      "keyctl": errno.EPERM, "mount": errno.EPERM, "perf_event_open": errno.EPERM,
-                      "ptrace": errno.EPERM, "unshare_net": errno.EPERM, "unshare_user": errno.EPERM}
+    assert inside == {
+        "add_key": errno.EPERM,
+        "bpf": errno.EPERM,
+        "clone3": errno.ENOSYS,
+        "io_uring_setup": errno.EPERM,
+        "keyctl": errno.EPERM,
+        "mount": errno.EPERM,
+        "perf_event_open": errno.EPERM,
+        "ptrace": errno.EPERM,
+        "unshare_net": errno.EPERM,
+        "unshare_user": errno.EPERM,
+    }
     # Control: the same probe on the host (a throw-away child), where these calls work.
-    outside = subprocess.run([sys.executable, "-c", SYSCALL_PROBE], capture_output=True, text=True, check=True,
-                             timeout=20)
+    outside = subprocess.run(
+        [sys.executable, "-c", SYSCALL_PROBE], capture_output=True, text=True, check=True, timeout=20
+    )
     host = _probe_results(outside.stdout)
     assert host["unshare_user"] == 0 and host["keyctl"] == 0 and host["ptrace"] == 0
     assert host["io_uring_setup"] == 0 or host["io_uring_setup"] not in (errno.ENOSYS, errno.EPERM)
@@ -367,20 +389,34 @@ def test_other_syscall_abis_kill_the_process():
 @pytest.mark.slow
 def test_threads_and_child_processes_still_work_under_the_filter():
     # Runtimes create threads with clone (glibc falls back from clone3): only CLONE_NEW* is refused.
-    python = _py("import threading, subprocess\nt = threading.Thread(target=print, args=('thread',)); t.start(); "
-                 "t.join()\nprint(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip())")
+    python = _py(
+        "import threading, subprocess\nt = threading.Thread(target=print, args=('thread',)); t.start(); "
+        "t.join()\nprint(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip())"
+    )
     assert python.stdout.split() == ["thread", "child"], python.stderr
-    node = _run(["node", "-e", "const {Worker} = require('worker_threads');"
-                 "new Worker('require(\"worker_threads\").parentPort.postMessage(6*7)', {eval: true})"
-                 ".on('message', m => console.log('worker', m));"], memory_mb=512)
+    node = _run(
+        [
+            "node",
+            "-e",
+            "const {Worker} = require('worker_threads');"
+            "new Worker('require(\"worker_threads\").parentPort.postMessage(6*7)', {eval: true})"
+            ".on('message', m => console.log('worker', m));",
+        ],
+        memory_mb=512,
+    )
     assert node.stdout.strip() == "worker 42", node.stderr
     pch = cpp_precompiled_header("#include <bits/stdc++.h>\n")
     binds = [(str(pch), "/pch")] if pch else []
     with acquire_slot() as slot:
-        (slot.workdir / "t.cpp").write_text("#include <bits/stdc++.h>\nint main() { std::thread t([] { std::puts(\"cpp thread\"); });"
-                                            " t.join(); }\n")
-        built = run_in_sandbox(["g++", "-I/pch", "-O2", "-std=c++17", "-pthread", "-o", "t", "t.cpp"], slot=slot,
-                               limits=_limits(memory_mb=COMPILE_MEMORY_MB, minimal_dev=True), ro_binds=binds)
+        (slot.workdir / "t.cpp").write_text(
+            '#include <bits/stdc++.h>\nint main() { std::thread t([] { std::puts("cpp thread"); }); t.join(); }\n'
+        )
+        built = run_in_sandbox(
+            ["g++", "-I/pch", "-O2", "-std=c++17", "-pthread", "-o", "t", "t.cpp"],
+            slot=slot,
+            limits=_limits(memory_mb=COMPILE_MEMORY_MB, minimal_dev=True),
+            ro_binds=binds,
+        )
         assert built.ok, built.stderr
         assert run_in_sandbox(["./t"], slot=slot, limits=_limits()).stdout == "cpp thread\n"
 

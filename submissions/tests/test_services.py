@@ -20,16 +20,16 @@ pytestmark = pytest.mark.django_db
 
 def _submit(user, problem, code, *, mode="submit", stdin=None, language="python"):
     # Not through submit_code's on_commit: these tests judge explicitly.
-    return Submission.objects.create(user=user, problem=problem, language=language, code=code, mode=mode,
-                                     stdin=stdin)
+    return Submission.objects.create(user=user, problem=problem, language=language, code=code, mode=mode, stdin=stdin)
 
 
 class TestSubmitCode:
     def test_stores_a_queued_submission_and_enqueues_on_commit(self, django_capture_on_commit_callbacks):
         problem = make_stdio_problem()
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            sub = services.submit_code(user=UserFactory(), problem=problem, language="python", code=SUM_OK,
-                                       mode="submit")
+            sub = services.submit_code(
+                user=UserFactory(), problem=problem, language="python", code=SUM_OK, mode="submit"
+            )
         assert sub.status == Status.QUEUED
         assert len(callbacks) == 1
 
@@ -62,11 +62,18 @@ class TestSubmitCode:
         problem = ProblemFactory()
         user = UserFactory()
         with pytest.raises(ValidationError) as info:
-            services.submit_code(user=user, problem=problem, language="python", code="def add(a, b): return a+b",
-                                 mode="run", stdin="1 2")
+            services.submit_code(
+                user=user, problem=problem, language="python", code="def add(a, b): return a+b", mode="run", stdin="1 2"
+            )
         assert '{"a": 0, "b": 0}' in info.value.message_dict["stdin"][0]
-        ok = services.submit_code(user=user, problem=problem, language="python", code="def add(a, b): return a+b",
-                                  mode="run", stdin='{"a": 1, "b": 2}')
+        ok = services.submit_code(
+            user=user,
+            problem=problem,
+            language="python",
+            code="def add(a, b): return a+b",
+            mode="run",
+            stdin='{"a": 1, "b": 2}',
+        )
         assert ok.stdin == '{"a": 1, "b": 2}'
 
 
@@ -135,12 +142,14 @@ class TestJudging:
 class TestResultCache:
     def test_resubmission_is_a_cache_hit_with_zero_executions(self, judge0_executor, judge0):
         problem = make_stdio_problem()
-        first = services.judge_submission(submission_id=_submit(UserFactory(), problem, SUM_OK).pk,
-                                          executor=judge0_executor)
+        first = services.judge_submission(
+            submission_id=_submit(UserFactory(), problem, SUM_OK).pk, executor=judge0_executor
+        )
         spent = judge0.snapshot()["executions"]
         other_user = UserFactory()
-        second = services.judge_submission(submission_id=_submit(other_user, problem, SUM_OK).pk,
-                                           executor=judge0_executor)
+        second = services.judge_submission(
+            submission_id=_submit(other_user, problem, SUM_OK).pk, executor=judge0_executor
+        )
         assert judge0.snapshot()["executions"] == spent
         assert second.cache_hit and second.verdict == first.verdict == "accepted"
         assert second.content_key == first.content_key
@@ -166,10 +175,12 @@ class TestResultCache:
     def test_mode_and_custom_input_are_part_of_the_key(self, judge0_executor):
         problem = make_stdio_problem()
         user = UserFactory()
-        run = services.judge_submission(submission_id=_submit(user, problem, SUM_OK, mode="run").pk,
-                                        executor=judge0_executor)
+        run = services.judge_submission(
+            submission_id=_submit(user, problem, SUM_OK, mode="run").pk, executor=judge0_executor
+        )
         custom = services.judge_submission(
-            submission_id=_submit(user, problem, SUM_OK, mode="run", stdin="1 1\n").pk, executor=judge0_executor)
+            submission_id=_submit(user, problem, SUM_OK, mode="run", stdin="1 1\n").pk, executor=judge0_executor
+        )
         submit = services.judge_submission(submission_id=_submit(user, problem, SUM_OK).pk, executor=judge0_executor)
         assert len({run.content_key, custom.content_key, submit.content_key}) == 3
         assert not (run.cache_hit or custom.cache_hit or submit.cache_hit)
@@ -188,8 +199,9 @@ class TestResultCache:
         services.judge_submission(submission_id=_submit(UserFactory(), problem, SUM_OK).pk, executor=judge0_executor)
         assert CachedResult.objects.count() == 1
         cache.delete_pattern("*")
-        again = services.judge_submission(submission_id=_submit(UserFactory(), problem, SUM_OK).pk,
-                                          executor=judge0_executor)
+        again = services.judge_submission(
+            submission_id=_submit(UserFactory(), problem, SUM_OK).pk, executor=judge0_executor
+        )
         assert again.cache_hit and judge0.snapshot()["executions"] == 1
         assert CachedResult.objects.get().hits == 1
 
@@ -224,7 +236,9 @@ class TestFailures:
         assert "busy or unavailable" in done.error_message
         assert not ProblemProgress.objects.exists()
 
-    def test_sweep_enqueues_what_the_broker_never_got(self, judge0_executor, settings, django_capture_on_commit_callbacks):
+    def test_sweep_enqueues_what_the_broker_never_got(
+        self, judge0_executor, settings, django_capture_on_commit_callbacks
+    ):
         from datetime import timedelta
 
         from django.utils import timezone
@@ -243,8 +257,9 @@ class TestFailures:
         from django.utils import timezone
 
         sub = _submit(UserFactory(), make_stdio_problem(), SUM_OK)
-        Submission.objects.filter(pk=sub.pk).update(status=Status.RUNNING, started_at=timezone.now() - timedelta(
-            hours=1), sweeps=settings.SUBMISSION_MAX_SWEEPS)
+        Submission.objects.filter(pk=sub.pk).update(
+            status=Status.RUNNING, started_at=timezone.now() - timedelta(hours=1), sweeps=settings.SUBMISSION_MAX_SWEEPS
+        )
         counts = services.requeue_stuck_submissions()
         assert counts["failed"] == 1
         sub.refresh_from_db()
@@ -259,8 +274,12 @@ class TestUnoptimizedBaseline:
         from bench.baseline import judge_unoptimized
 
         problem = make_stdio_problem()
-        subs = [judge_unoptimized(submission_id=_submit(UserFactory(), problem, SUM_HIDDEN_WRONG).pk,
-                                  executor=judge0_executor) for _ in range(2)]
+        subs = [
+            judge_unoptimized(
+                submission_id=_submit(UserFactory(), problem, SUM_HIDDEN_WRONG).pk, executor=judge0_executor
+            )
+            for _ in range(2)
+        ]
         assert [s.verdict for s in subs] == ["wrong_answer", "wrong_answer"]
         assert [t["passed"] for t in subs[0].tests] == [True, True, False, False]
         assert not any(s.cache_hit for s in subs) and not CachedResult.objects.exists()
@@ -290,8 +309,9 @@ def test_task_retries_on_a_dropped_database_connection(judge0, settings):
     submission = _submit(UserFactory(), make_stdio_problem(), SUM_OK)
     pid = connection.cursor().connection.info.backend_pid
     params = connection.get_connection_params()
-    with psycopg.connect(host=params.get("host"), port=params.get("port"), user=params.get("user"),
-                         dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=params.get("host"), port=params.get("port"), user=params.get("user"), dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
 
     outcome = judge_task.apply(args=[submission.pk])

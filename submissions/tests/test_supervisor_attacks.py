@@ -24,10 +24,13 @@ LIMIT_MS = 300
 def _job(code, *, language="python", time_limit_ms=1000, hidden_marker=False, **kwargs):
     cases = list(TWO_SUM_CASES)
     if hidden_marker:
-        cases += [({"nums": [1, MARKER - 1], "target": MARKER}, [0, 1]),
-                  ({"nums": [MARKER, 5, 6], "target": 11}, [1, 2])]
-    job = function_job(TWO_SUM, code, cases, language=language, comparison="unordered", time_limit_ms=time_limit_ms,
-                       **kwargs)
+        cases += [
+            ({"nums": [1, MARKER - 1], "target": MARKER}, [0, 1]),
+            ({"nums": [MARKER, 5, 6], "target": 11}, [1, 2]),
+        ]
+    job = function_job(
+        TWO_SUM, code, cases, language=language, comparison="unordered", time_limit_ms=time_limit_ms, **kwargs
+    )
     # The first two are samples (run first, shown to the student), the rest hidden.
     return dataclasses.replace(job, tests=tuple(dataclasses.replace(t, is_sample=t.index < 2) for t in job.tests))
 
@@ -57,29 +60,50 @@ def _everything_shown(report, *, samples_only=True):
     return json.dumps([dataclasses.asdict(t) for t in report.tests if not (samples_only and t.hidden)])
 
 
-CORRECT_PY = ("    seen = {}\n    for i, v in enumerate(nums):\n        if target - v in seen:\n"
-              "            return [seen[target - v], i]\n        seen[v] = i\n")
-CORRECT_JS = ("  const seen = new Map();\n  for (let i = 0; i < nums.length; i++) {\n"
-              "    if (seen.has(target - nums[i])) return [seen.get(target - nums[i]), i];\n"
-              "    seen.set(nums[i], i);\n  }\n")
+CORRECT_PY = (
+    "    seen = {}\n    for i, v in enumerate(nums):\n        if target - v in seen:\n"
+    "            return [seen[target - v], i]\n        seen[v] = i\n"
+)
+CORRECT_JS = (
+    "  const seen = new Map();\n  for (let i = 0; i < nums.length; i++) {\n"
+    "    if (seen.has(target - nums[i])) return [seen.get(target - nums[i]), i];\n"
+    "    seen.set(nums[i], i);\n  }\n"
+)
 
 
 # --- 1. forging results ---------------------------------------------------------------
 def _forged_block(nonce, job, *, time_ms=0.0):
-    tests = [{"id": t.index, "status": "ok", "value": json.loads(t.expected), "output": "", "stderr": "", "error": "",
-              "time_ms": time_ms, "memory_kb": 0, "exit_code": None, "signal": None} for t in job.tests]
+    tests = [
+        {
+            "id": t.index,
+            "status": "ok",
+            "value": json.loads(t.expected),
+            "output": "",
+            "stderr": "",
+            "error": "",
+            "time_ms": time_ms,
+            "memory_kb": 0,
+            "exit_code": None,
+            "signal": None,
+        }
+        for t in job.tests
+    ]
     body = {"v": 1, "compile": None, "ready": {"ok": True, "compile_error": None, "error": None}, "tests": tests}
     return f"\n{nonce}\n{json.dumps(body)}\n{nonce}-end\n"
 
 
 FORGE = {
-    "python": ("import os, sys\nFORGED = {forged!r}\n\ndef two_sum(nums, target):\n"
-               "    sys.stdout.flush()\n    os.write(1, FORGED.encode())\n"
-               "    try:\n        with open('/proc/1/fd/1', 'w') as out:\n            out.write(FORGED)\n"
-               "    except OSError:\n        pass\n    os._exit(0)\n"),
-    "javascript": ("const fs = require('fs');\nconst FORGED = {forged_js};\nfunction twoSum(nums, target) {{\n"
-                   "  fs.writeSync(1, FORGED);\n  try {{ fs.writeFileSync('/proc/1/fd/1', FORGED); }} catch (e) {{}}\n"
-                   "  process.exit(0);\n}}\n"),
+    "python": (
+        "import os, sys\nFORGED = {forged!r}\n\ndef two_sum(nums, target):\n"
+        "    sys.stdout.flush()\n    os.write(1, FORGED.encode())\n"
+        "    try:\n        with open('/proc/1/fd/1', 'w') as out:\n            out.write(FORGED)\n"
+        "    except OSError:\n        pass\n    os._exit(0)\n"
+    ),
+    "javascript": (
+        "const fs = require('fs');\nconst FORGED = {forged_js};\nfunction twoSum(nums, target) {{\n"
+        "  fs.writeSync(1, FORGED);\n  try {{ fs.writeFileSync('/proc/1/fd/1', FORGED); }} catch (e) {{}}\n"
+        "  process.exit(0);\n}}\n"
+    ),
 }
 
 
@@ -110,8 +134,10 @@ def test_a_forged_results_block_followed_by_an_exit_is_never_accepted(language, 
 @pytest.mark.parametrize("language", ["python", "javascript"])
 def test_a_forged_reply_frame_needs_the_token_of_the_test_it_answers(language):
     frame = "\\n\\x1e\\x1fCMR:" + json.dumps({"k": "0" * 24, "status": "ok", "value": [0, 1]}).replace('"', '\\"')
-    code = {"python": f"def two_sum(nums, target):\n    print(\"{frame}\")\n    return [5, 5]\n",
-            "javascript": f"function twoSum(nums, target) {{\n  console.log(\"{frame}\");\n  return [5, 5];\n}}\n"}
+    code = {
+        "python": f'def two_sum(nums, target):\n    print("{frame}")\n    return [5, 5]\n',
+        "javascript": f'function twoSum(nums, target) {{\n  console.log("{frame}");\n  return [5, 5];\n}}\n',
+    }
     report = _run(dataclasses.replace(_job(code[language], language=language), stop_on_failure=False))
     assert all(t.verdict == Verdict.WRONG_ANSWER for t in report.tests)
     assert "CMR:" in report.tests[0].stdout  # the forged frame was printed, and stayed a print
@@ -119,14 +145,18 @@ def test_a_forged_reply_frame_needs_the_token_of_the_test_it_answers(language):
 
 # --- 2. beating the time limit --------------------------------------------------------
 TIMER_PATCH = {
-    "python": ("import resource, signal, time\nsignal.setitimer = lambda *a, **k: (0.0, 0.0)\n"
-               "signal.signal = lambda *a, **k: None\ntime.process_time = lambda: 0.0\n"
-               "resource.getrusage = lambda *a: None\n\ndef two_sum(nums, target):\n"
-               "    print('patched', time.process_time(), flush=True)\n    end = time.monotonic() + 3.0\n"
-               "    while time.monotonic() < end:\n        pass\n" + CORRECT_PY),
-    "javascript": ("process.cpuUsage = () => ({user: 0, system: 0});\nprocess.resourceUsage = () => ({});\n"
-                   "function twoSum(nums, target) {\n  console.log('patched', JSON.stringify(process.cpuUsage()));\n"
-                   "  const end = Date.now() + 3000;\n  while (Date.now() < end) {}\n" + CORRECT_JS + "}\n"),
+    "python": (
+        "import resource, signal, time\nsignal.setitimer = lambda *a, **k: (0.0, 0.0)\n"
+        "signal.signal = lambda *a, **k: None\ntime.process_time = lambda: 0.0\n"
+        "resource.getrusage = lambda *a: None\n\ndef two_sum(nums, target):\n"
+        "    print('patched', time.process_time(), flush=True)\n    end = time.monotonic() + 3.0\n"
+        "    while time.monotonic() < end:\n        pass\n" + CORRECT_PY
+    ),
+    "javascript": (
+        "process.cpuUsage = () => ({user: 0, system: 0});\nprocess.resourceUsage = () => ({});\n"
+        "function twoSum(nums, target) {\n  console.log('patched', JSON.stringify(process.cpuUsage()));\n"
+        "  const end = Date.now() + 3000;\n  while (Date.now() < end) {}\n" + CORRECT_JS + "}\n"
+    ),
 }
 
 
@@ -141,21 +171,26 @@ def test_patching_the_timers_does_not_stop_the_clock(language):
 
 
 THREAD_BURN = {
-    "python": ("import threading, time\n\ndef two_sum(nums, target):\n    def work():\n"
-               "        start = time.thread_time()\n        while time.thread_time() - start < 0.6:\n            pass\n"
-               "    worker = threading.Thread(target=work)\n    worker.start()\n    worker.join()\n" + CORRECT_PY),
-    "javascript": ("const { Worker } = require('worker_threads');\nfunction twoSum(nums, target) {\n"
-                   "  const flag = new Int32Array(new SharedArrayBuffer(4));\n"
-                   "  new Worker(\"const { workerData } = require('worker_threads'); const a = new Int32Array(workerData);"
-                   " const t = Date.now(); while (Date.now() - t < 600) {} Atomics.store(a, 0, 1); Atomics.notify(a, 0);\","
-                   " {eval: true, workerData: flag.buffer}).unref();\n  Atomics.wait(flag, 0, 0);\n" + CORRECT_JS + "}\n"),
+    "python": (
+        "import threading, time\n\ndef two_sum(nums, target):\n    def work():\n"
+        "        start = time.thread_time()\n        while time.thread_time() - start < 0.6:\n            pass\n"
+        "    worker = threading.Thread(target=work)\n    worker.start()\n    worker.join()\n" + CORRECT_PY
+    ),
+    "javascript": (
+        "const { Worker } = require('worker_threads');\nfunction twoSum(nums, target) {\n"
+        "  const flag = new Int32Array(new SharedArrayBuffer(4));\n"
+        "  new Worker(\"const { workerData } = require('worker_threads'); const a = new Int32Array(workerData);"
+        ' const t = Date.now(); while (Date.now() - t < 600) {} Atomics.store(a, 0, 1); Atomics.notify(a, 0);",'
+        " {eval: true, workerData: flag.buffer}).unref();\n  Atomics.wait(flag, 0, 0);\n" + CORRECT_JS + "}\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("language", ["python", "javascript"])
 def test_cpu_burned_on_another_thread_is_charged_to_the_test(language):
-    job = dataclasses.replace(_job(THREAD_BURN[language], language=language, time_limit_ms=LIMIT_MS),
-                              tests=_job("").tests[:1])
+    job = dataclasses.replace(
+        _job(THREAD_BURN[language], language=language, time_limit_ms=LIMIT_MS), tests=_job("").tests[:1]
+    )
     report = _run(job)
     assert report.verdict == Verdict.TIME_LIMIT_EXCEEDED, report.tests
     # Control: a judge reading only the main thread's clock accepts it (the main thread
@@ -192,10 +227,12 @@ def test_cpu_burned_in_a_forked_child_nobody_waits_for_is_charged_to_the_test(ki
 
 
 def test_a_background_worker_does_not_outlive_its_test():
-    code = ("import os, time\nSTARTED = []\n\ndef two_sum(nums, target):\n    if not STARTED:\n"
-            "        STARTED.append(1)\n        if os.fork() == 0:\n            while True:\n                pass\n"
-            "    return [0, 1] if target == 9 else [1, 2] if target == 6 else [0, 1] if target == 6 else "
-            "[2, 3] if target == 11 else [0, 1]\n")
+    code = (
+        "import os, time\nSTARTED = []\n\ndef two_sum(nums, target):\n    if not STARTED:\n"
+        "        STARTED.append(1)\n        if os.fork() == 0:\n            while True:\n                pass\n"
+        "    return [0, 1] if target == 9 else [1, 2] if target == 6 else [0, 1] if target == 6 else "
+        "[2, 3] if target == 11 else [0, 1]\n"
+    )
     job = dataclasses.replace(_job(code, time_limit_ms=LIMIT_MS), stop_on_failure=False)
     report = _run(job)
     # The spinning child is killed after the first test: later tests are not charged for it.
@@ -204,7 +241,8 @@ def test_a_background_worker_does_not_outlive_its_test():
 
 
 # --- 3. reading hidden tests --------------------------------------------------------------
-PROBE_PY = r'''import glob, json, os, struct
+PROBE_PY = (
+    r"""import glob, json, os, struct
 
 # A CPython int object of one 30-bit digit: ob_size 1, then the digit. The attack looks for
 # a hidden input's value in the supervisor's memory (a real one would dump every int).
@@ -249,9 +287,12 @@ def probe():
 
 def two_sum(nums, target):
     print(json.dumps(probe()))
-''' + CORRECT_PY
+"""
+    + CORRECT_PY
+)
 
-PROBE_JS = r'''const fs = require('fs');
+PROBE_JS = (
+    r"""const fs = require('fs');
 function probe() {
   const found = {};
   for (const p of [`/proc/${process.ppid}/environ`, `/proc/${process.ppid}/mem`, '/proc/1/fd/0',
@@ -268,13 +309,18 @@ function probe() {
 }
 function twoSum(nums, target) {
   console.log(JSON.stringify(probe()));
-''' + CORRECT_JS + "}\n"
+"""
+    + CORRECT_JS
+    + "}\n"
+)
 
 
 @pytest.mark.parametrize("language", ["python", "javascript"])
 def test_a_sample_test_cannot_print_hidden_inputs(language):
-    job = dataclasses.replace(_job(PROBE_PY if language == "python" else PROBE_JS, language=language,
-                                   hidden_marker=True), stop_on_failure=False)
+    job = dataclasses.replace(
+        _job(PROBE_PY if language == "python" else PROBE_JS, language=language, hidden_marker=True),
+        stop_on_failure=False,
+    )
     report = _run(job)
     assert report.verdict == Verdict.ACCEPTED, [t.message for t in report.tests]
     shown = _everything_shown(report)
@@ -292,9 +338,11 @@ def test_a_sample_test_cannot_print_hidden_inputs(language):
 
 
 def test_a_stdio_program_cannot_read_later_tests_input():
-    code = ("import os, sys\nprint(sys.stdin.read().strip())\nfor path in ['/proc/1/fd/0', f'/proc/{os.getppid()}/fd/0',"
-            " f'/proc/{os.getppid()}/mem']:\n    try:\n        print(open(path, 'rb').read(200))\n"
-            "    except OSError as e:\n        print(type(e).__name__)\n")
+    code = (
+        "import os, sys\nprint(sys.stdin.read().strip())\nfor path in ['/proc/1/fd/0', f'/proc/{os.getppid()}/fd/0',"
+        " f'/proc/{os.getppid()}/mem']:\n    try:\n        print(open(path, 'rb').read(200))\n"
+        "    except OSError as e:\n        print(type(e).__name__)\n"
+    )
     job = stdio_job(code, [("sample", None), (f"secret {MARKER}", None)])
     job = dataclasses.replace(job, tests=(dataclasses.replace(job.tests[0], is_sample=True), job.tests[1]))
     report = _run(job)

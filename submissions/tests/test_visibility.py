@@ -18,16 +18,40 @@ SECRETS = ("SECRET-IN", "SECRET-EXP", "SECRET-ACTUAL", "SECRET-STDOUT", "SECRET-
 
 
 def entry(index, verdict, *, hidden, time_ms=5, memory_kb=900, **data):
-    base = {"index": index, "sample": not hidden, "hidden": hidden, "custom": False, "passed": verdict == "accepted",
-            "verdict": verdict, "time_ms": time_ms, "memory_kb": memory_kb, "input": None, "expected": None,
-            "actual": None, "stdout": "", "stderr": "", "message": ""}
+    base = {
+        "index": index,
+        "sample": not hidden,
+        "hidden": hidden,
+        "custom": False,
+        "passed": verdict == "accepted",
+        "verdict": verdict,
+        "time_ms": time_ms,
+        "memory_kb": memory_kb,
+        "input": None,
+        "expected": None,
+        "actual": None,
+        "stdout": "",
+        "stderr": "",
+        "message": "",
+    }
     return {**base, **data}
 
 
 def hidden_leaky(index, verdict, **kw):
     # Even if hidden data had been stored, nothing of it may be shown.
-    return entry(index, verdict, hidden=True, input="SECRET-IN", expected="SECRET-EXP", actual="SECRET-ACTUAL",
-                 stdout="SECRET-STDOUT", stderr="SECRET-STDERR", message="SECRET-MSG", memory_kb=777777, **kw)
+    return entry(
+        index,
+        verdict,
+        hidden=True,
+        input="SECRET-IN",
+        expected="SECRET-EXP",
+        actual="SECRET-ACTUAL",
+        stdout="SECRET-STDOUT",
+        stderr="SECRET-STDERR",
+        message="SECRET-MSG",
+        memory_kb=777777,
+        **kw,
+    )
 
 
 def make(user, *, verdict="time_limit_exceeded", compile_output=""):
@@ -41,18 +65,32 @@ def make(user, *, verdict="time_limit_exceeded", compile_output=""):
             tests.append(hidden_leaky(i, "time_limit_exceeded", time_ms=2001))
         else:
             tests.append(hidden_leaky(i, "accepted"))
-    return Submission.objects.create(user=user, problem=make_stdio_problem(hidden=10), language="python",
-                                     code="print()", status=Status.FINISHED, verdict=verdict, tests=tests,
-                                     compile_output=compile_output, runtime_ms=2001, memory_kb=777777,
-                                     finished_at=timezone.now())
+    return Submission.objects.create(
+        user=user,
+        problem=make_stdio_problem(hidden=10),
+        language="python",
+        code="print()",
+        status=Status.FINISHED,
+        verdict=verdict,
+        tests=tests,
+        compile_output=compile_output,
+        runtime_ms=2001,
+        memory_kb=777777,
+        finished_at=timezone.now(),
+    )
 
 
 def test_selector_gives_counts_for_hidden_tests():
     user = UserFactory()
     shown = selectors.visible_result(submission=make(user), viewer=user)
     assert [t["index"] for t in shown["tests"]] == [0, 1]
-    assert shown["hidden"] == {"total": 10, "passed": 7, "failed": 1, "not_run": 2, "first_failure": {
-        "verdict": "time_limit_exceeded", "verdict_label": "Time limit exceeded", "time_ms": 2001}}
+    assert shown["hidden"] == {
+        "total": 10,
+        "passed": 7,
+        "failed": 1,
+        "not_run": 2,
+        "first_failure": {"verdict": "time_limit_exceeded", "verdict_label": "Time limit exceeded", "time_ms": 2001},
+    }
     assert shown["memory_kb"] == 900
     assert not any(s in str(shown) for s in SECRETS) and "777777" not in str(shown)
 
@@ -64,8 +102,13 @@ def test_api_shows_no_hidden_index_data_or_memory():
     client.force_authenticate(user)
     body = client.get(f"/api/v1/submissions/{sub.pk}/").json()
     assert [t["index"] for t in body["tests"]] == [0, 1]
-    assert body["hidden_tests"] == {"total": 10, "passed": 7, "failed": 1, "not_run": 2,
-                                    "first_failure": {"verdict": "time_limit_exceeded", "time_ms": 2001}}
+    assert body["hidden_tests"] == {
+        "total": 10,
+        "passed": 7,
+        "failed": 1,
+        "not_run": 2,
+        "first_failure": {"verdict": "time_limit_exceeded", "time_ms": 2001},
+    }
     assert body["failed_test"] == {"index": None, "sample": False, "verdict": "time_limit_exceeded"}
     assert body["memory_kb"] == 900
     text = str(body)
@@ -82,8 +125,9 @@ def test_pages_show_counts_not_a_per_hidden_index_list():
     for url in (f"/submissions/{sub.pk}/", f"/submissions/{sub.pk}/result/"):
         response = client.get(url)
         html = response.json()["html"] if url.endswith("result/") else response.content.decode()
-        assert ("7 of 10 hidden tests passed, first failing hidden test: time limit exceeded (2001 ms), "
-                "2 not run") in html
+        assert (
+            "7 of 10 hidden tests passed, first failing hidden test: time limit exceeded (2001 ms), 2 not run"
+        ) in html
         assert "Sample 1: passed" in html and "Sample 2: passed" in html
         assert "Test 8" not in html and "Hidden test" not in html
         assert not any(s in html for s in SECRETS) and "777777" not in html

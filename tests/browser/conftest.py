@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -45,8 +52,13 @@ class Shots:
         """`fits_phone`: at 390 px nothing may widen the page (wide parts scroll inside themselves)."""
         page.evaluate("window.scrollTo(0, 0)")  # sticky panes sit where the viewport is
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
-        phone = self.browser.new_context(viewport=PHONE, storage_state=page.context.storage_state(),
-                                         device_scale_factor=1, is_mobile=True, has_touch=True)
+        phone = self.browser.new_context(
+            viewport=PHONE,
+            storage_state=page.context.storage_state(),
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+        )
         try:
             other = phone.new_page()
             other.goto(page.url)

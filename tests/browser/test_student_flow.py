@@ -219,8 +219,7 @@ def test_stdio_results_arrive_test_by_test(student, celery_worker_process, shots
     open_workspace(page, "a-plus-b")
     set_code(page, SLOW_A_PLUS_B)
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#pending-tests")).to_contain_text(re.compile(r"[1-9]\d* of \d+ tests done"),
-                                                          timeout=30_000)
+    expect(page.locator("#pending-tests")).to_contain_text(re.compile(r"[1-9]\d* of \d+ tests done"), timeout=30_000)
     expect(page.locator("#result ol.tests.live li").first).to_contain_text("Sample 1: passed")
     shots.take(page, "workspace-live-tests")
     wait_verdict(page, "Accepted")
@@ -257,10 +256,27 @@ def test_staff_cost_dashboard_calculator_and_turn_costs(catalog, offline_mentor,
 
     # Some of today's ledger for the charts: an execution and a mentor turn.
     student = UserFactory(username="ada")
-    record_call(provider="local_sandbox", operation="execute", feature="submission", model="python", user=student,
-                usage=Usage(executions=1), latency_ms=120, problem_slug="two-sum", reference="submission:1")
-    record_call(provider="gemini", operation="generate", feature="mentor", model="gemini-2.5-flash", user=student,
-                usage=Usage(input_tokens=900, output_tokens=120), latency_ms=800, reference="message:1")
+    record_call(
+        provider="local_sandbox",
+        operation="execute",
+        feature="submission",
+        model="python",
+        user=student,
+        usage=Usage(executions=1),
+        latency_ms=120,
+        problem_slug="two-sum",
+        reference="submission:1",
+    )
+    record_call(
+        provider="gemini",
+        operation="generate",
+        feature="mentor",
+        model="gemini-2.5-flash",
+        user=student,
+        usage=Usage(input_tokens=900, output_tokens=120),
+        latency_ms=800,
+        reference="message:1",
+    )
     StaffFactory(username="boss")
     staff = new_page()
     log_in(staff, "boss")

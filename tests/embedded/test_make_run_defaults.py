@@ -33,15 +33,35 @@ pytestmark = pytest.mark.slow
 BASE_DIR = Path(__file__).resolve().parents[2]
 DEMO = ("demo", "codementor-demo")
 ADMIN = ("admin", "codementor-admin")
-TWO_SUM = ("def two_sum(nums, target):\n    seen = {}\n    for i, n in enumerate(nums):\n"
-           "        if target - n in seen:\n            return [seen[target - n], i]\n        seen[n] = i\n")
+TWO_SUM = (
+    "def two_sum(nums, target):\n    seen = {}\n    for i, n in enumerate(nums):\n"
+    "        if target - n in seen:\n            return [seen[target - n], i]\n        seen[n] = i\n"
+)
 # Variables that switch a part away from its embedded default (settings.py, .env.example),
 # and the ones codementor/settings_test.py put into this process's environment.
-NOT_EMBEDDED = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER",
-                "EXECUTOR_BACKEND", "JUDGE0_URL", "JUDGE0_AUTH_TOKEN", "JUDGE0_RAPIDAPI_KEY", "GEMINI_API_KEY",
-                "GEMINI_BASE_URL", "SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-                "CSRF_COOKIE_SECURE", "STATICFILES_BACKEND", "DJANGO_SETTINGS_MODULE", "CACHE_KEY_PREFIX",
-                "DEMO_PASSWORD", "ADMIN_PASSWORD")
+NOT_EMBEDDED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "EXECUTOR_BACKEND",
+    "JUDGE0_URL",
+    "JUDGE0_AUTH_TOKEN",
+    "JUDGE0_RAPIDAPI_KEY",
+    "GEMINI_API_KEY",
+    "GEMINI_BASE_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "STATICFILES_BACKEND",
+    "DJANGO_SETTINGS_MODULE",
+    "CACHE_KEY_PREFIX",
+    "DEMO_PASSWORD",
+    "ADMIN_PASSWORD",
+)
 
 
 def free_port() -> int:
@@ -61,8 +81,9 @@ def make_run_env(work: Path) -> dict:
 
 
 def manage(env: dict, *args: str, timeout: float = 300) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
     return done.stdout
 
@@ -84,8 +105,13 @@ def server(tmp_path_factory):
     manage(env, "load_problems")
     manage(env, "seed_demo", "--base-url", base)
     log = open(work / "runserver.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                               cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -110,8 +136,9 @@ def server(tmp_path_factory):
 
 def api(server, user=DEMO) -> requests.Session:
     session = requests.Session()
-    token = session.post(f"{server['url']}/api/v1/auth/token/", json={"username": user[0], "password": user[1]},
-                         timeout=30)
+    token = session.post(
+        f"{server['url']}/api/v1/auth/token/", json={"username": user[0], "password": user[1]}, timeout=30
+    )
     assert token.status_code == 200, token.text
     session.headers["Authorization"] = f"Token {token.json()['token']}"
     return session
@@ -120,17 +147,23 @@ def api(server, user=DEMO) -> requests.Session:
 def logged_in_browser(server, user=DEMO) -> requests.Session:
     session = requests.Session()
     session.get(f"{server['url']}/accounts/login/", timeout=30)
-    response = session.post(f"{server['url']}/accounts/login/", timeout=30, allow_redirects=False,
-                            data={"username": user[0], "password": user[1],
-                                  "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-                            headers={"Referer": f"{server['url']}/accounts/login/"})
+    response = session.post(
+        f"{server['url']}/accounts/login/",
+        timeout=30,
+        allow_redirects=False,
+        data={"username": user[0], "password": user[1], "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{server['url']}/accounts/login/"},
+    )
     assert response.status_code == 302, response.text[:2000]
     return session
 
 
 def submit(server, session, code: str) -> dict:
-    response = session.post(f"{server['url']}/api/v1/submissions/", timeout=120,
-                            json={"problem": "two-sum", "language": "python", "mode": "submit", "code": code})
+    response = session.post(
+        f"{server['url']}/api/v1/submissions/",
+        timeout=120,
+        json={"problem": "two-sum", "language": "python", "mode": "submit", "code": code},
+    )
     assert response.status_code == 201, response.text
     return finished(server, session, response.json()["id"])
 
@@ -146,21 +179,36 @@ def finished(server, session, sub_id: int, timeout: float = 60) -> dict:
 
 
 def ledger(server, sub_id: int) -> list[list[str]]:
-    return shell_json(server["env"], (
-        "import json; from costs.models import ApiCall; "
-        f"print(json.dumps([[c.provider, c.cache_layer, c.status] for c in "
-        f"ApiCall.objects.filter(reference='submission:{sub_id}').order_by('id')]))"))
+    return shell_json(
+        server["env"],
+        (
+            "import json; from costs.models import ApiCall; "
+            f"print(json.dumps([[c.provider, c.cache_layer, c.status] for c in "
+            f"ApiCall.objects.filter(reference='submission:{sub_id}').order_by('id')]))"
+        ),
+    )
 
 
 def test_the_server_runs_on_the_embedded_defaults(server):
-    found = shell_json(server["env"], (
-        "import json; from django.conf import settings; from django.db import connection; "
-        "from submissions.executors import get_executor; from mentor.services import get_provider; "
-        "print(json.dumps({'db': connection.vendor, 'cache': settings.CACHES['default']['BACKEND'], "
-        "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
-        "'executor': get_executor().name, 'mentor': get_provider().name, 'debug': settings.DEBUG}))"))
-    assert found == {"db": "sqlite", "cache": "django.core.cache.backends.locmem.LocMemCache", "eager": True,
-                     "broker": "memory://", "executor": "local", "mentor": "offline", "debug": True}
+    found = shell_json(
+        server["env"],
+        (
+            "import json; from django.conf import settings; from django.db import connection; "
+            "from submissions.executors import get_executor; from mentor.services import get_provider; "
+            "print(json.dumps({'db': connection.vendor, 'cache': settings.CACHES['default']['BACKEND'], "
+            "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
+            "'executor': get_executor().name, 'mentor': get_provider().name, 'debug': settings.DEBUG}))"
+        ),
+    )
+    assert found == {
+        "db": "sqlite",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "eager": True,
+        "broker": "memory://",
+        "executor": "local",
+        "mentor": "offline",
+        "debug": True,
+    }
 
 
 def test_submit_verdict_cache_hit_mentor_and_dashboards(server):
@@ -172,12 +220,15 @@ def test_submit_verdict_cache_hit_mentor_and_dashboards(server):
     assert ledger(server, first["id"]) == [["local_sandbox", "none", "ok"]]
     assert ledger(server, again["id"]) == [["local_sandbox", "result", "ok"]]
 
-    conversation = student.post(f"{server['url']}/api/v1/mentor/conversations/", json={"problem": "two-sum"},
-                                timeout=30)
+    conversation = student.post(
+        f"{server['url']}/api/v1/mentor/conversations/", json={"problem": "two-sum"}, timeout=30
+    )
     assert conversation.status_code == 201, conversation.text
-    reply = student.post(f"{server['url']}/api/v1/mentor/conversations/{conversation.json()['id']}/messages/",
-                         json={"text": "How should I approach this problem?", "code": TWO_SUM,
-                               "language": "python"}, timeout=60)
+    reply = student.post(
+        f"{server['url']}/api/v1/mentor/conversations/{conversation.json()['id']}/messages/",
+        json={"text": "How should I approach this problem?", "code": TWO_SUM, "language": "python"},
+        timeout=60,
+    )
     assert reply.status_code == 201, reply.text
     answer = reply.json()
     assert answer["role"] == "mentor" and answer["text"].strip()

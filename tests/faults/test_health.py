@@ -36,11 +36,18 @@ def test_healthz_names_a_dead_broker(db, settings, dead_broker):
 
 
 def test_healthz_names_a_dead_cache(db, settings):
-    settings.CACHES = {**settings.CACHES, "default": {
-        **settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {**settings.CACHES["default"].get("OPTIONS", {}), "SOCKET_CONNECT_TIMEOUT": 0.5,
-                    "SOCKET_TIMEOUT": 0.5},
-    }}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                **settings.CACHES["default"].get("OPTIONS", {}),
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        },
+    }
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["cache"].startswith("error:")

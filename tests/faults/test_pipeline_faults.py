@@ -55,9 +55,21 @@ class PrivateRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -97,15 +109,23 @@ def fault_worker(django_db_setup, django_db_blocker, redis_server, judge0_port):
     from django.db import connection
 
     worker = CeleryWorker(
-        database_url=database_url(connection.settings_dict), redis_url=redis_server.url,
-        broker_url=redis_server.url, concurrency=2,
+        database_url=database_url(connection.settings_dict),
+        redis_url=redis_server.url,
+        broker_url=redis_server.url,
+        concurrency=2,
         env={
-            "EXECUTOR_BACKEND": "judge0", "JUDGE0_URL": f"http://127.0.0.1:{judge0_port}",
-            "JUDGE0_AUTH_TOKEN": "", "JUDGE0_CALLBACK_BASE_URL": "",
-            "JUDGE0_POLL_INITIAL": "0.05", "JUDGE0_POLL_MAX_INTERVAL": "0.1",
-            "JUDGE0_TIMEOUT": "1.5", "JUDGE0_CONNECT_TIMEOUT": "0.5",
-            "SUBMISSION_RETRY_BACKOFF": "0.2", "SUBMISSION_MAX_RETRIES": "2",
-            "SUBMISSION_FLIGHT_LOCK_SECONDS": "20", "JUDGE0_POLL_DEADLINE": "6",
+            "EXECUTOR_BACKEND": "judge0",
+            "JUDGE0_URL": f"http://127.0.0.1:{judge0_port}",
+            "JUDGE0_AUTH_TOKEN": "",
+            "JUDGE0_CALLBACK_BASE_URL": "",
+            "JUDGE0_POLL_INITIAL": "0.05",
+            "JUDGE0_POLL_MAX_INTERVAL": "0.1",
+            "JUDGE0_TIMEOUT": "1.5",
+            "JUDGE0_CONNECT_TIMEOUT": "0.5",
+            "SUBMISSION_RETRY_BACKOFF": "0.2",
+            "SUBMISSION_MAX_RETRIES": "2",
+            "SUBMISSION_FLIGHT_LOCK_SECONDS": "20",
+            "JUDGE0_POLL_DEADLINE": "6",
         },
     )
     worker.start()
@@ -149,8 +169,9 @@ def variant(n: int) -> str:
 def submit(user, problem, code=SUM_OK):
     client = APIClient()
     client.force_authenticate(user)
-    response = client.post("/api/v1/submissions/", {"problem": problem.slug, "language": "python", "code": code},
-                           format="json")
+    response = client.post(
+        "/api/v1/submissions/", {"problem": problem.slug, "language": "python", "code": code}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -177,8 +198,9 @@ def wait_running(sub_id, worker, timeout=20.0):
 
 
 def ledger(sub_id):
-    return list(ApiCall.objects.filter(reference=f"submission:{sub_id}").order_by("id")
-                .values_list("status", "cache_layer"))
+    return list(
+        ApiCall.objects.filter(reference=f"submission:{sub_id}").order_by("id").values_list("status", "cache_layer")
+    )
 
 
 def paid_ok(sub_id) -> int:
@@ -204,8 +226,11 @@ def judging_claim_held(sub_id) -> bool:
     from submissions.services import _LOCK_CLASS
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                       "AND classid = %s AND objid = %s AND objsubid = 2", [_LOCK_CLASS, sub_id % (2**31)])
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = %s AND objid = %s AND objsubid = 2",
+            [_LOCK_CLASS, sub_id % (2**31)],
+        )
         return cursor.fetchone()[0] > 0
 
 
@@ -241,8 +266,9 @@ def test_redis_restart_mid_judge_loses_nothing(worker, redis_server, judge0):
     # Exactly one paid execution succeeded and the verdict is its result (TESTS executions);
     # every other paid row is a failed attempt (status error), at most one per attempt (an
     # attempt that died with the worker wrote none).
-    paid_rows = list(ApiCall.objects.filter(reference=f"submission:{first}", cache_layer="none")
-                     .values_list("status", "executions"))
+    paid_rows = list(
+        ApiCall.objects.filter(reference=f"submission:{first}", cache_layer="none").values_list("status", "executions")
+    )
     assert [e for s, e in paid_rows if s == "ok"] == [TESTS]
     assert len(paid_rows) <= sub.attempts
     # Known gap (reported to the Judge0 batching owner): an attempt whose shared-batch state died
@@ -302,8 +328,7 @@ def test_postgres_connections_dropped_between_and_during_judging(worker, judge0)
     user = UserFactory()
     runs = judge0.snapshot()["executions"]
     during = submit(user, problem, variant(103))
-    wait_for(lambda: judge0.snapshot()["executions"] == runs + TESTS, timeout=20, what="sent to Judge0",
-             worker=worker)
+    wait_for(lambda: judge0.snapshot()["executions"] == runs + TESTS, timeout=20, what="sent to Judge0", worker=worker)
     assert terminate_other_backends() >= 1  # the connection the task will write its result on
     judge0.polls_before_done = 0
     (sub,) = wait_finished([during], worker, timeout=30)
@@ -386,5 +411,7 @@ def test_disk_full_while_writing_the_result_is_recovered(worker, judge0):
             assert cursor.fetchone()[0] >= 1  # the fault really fired
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS fault_disk_full ON submissions_submission; "
-                           "DROP FUNCTION IF EXISTS fault_disk_full(); DROP SEQUENCE IF EXISTS fault_disk_full_seq;")
+            cursor.execute(
+                "DROP TRIGGER IF EXISTS fault_disk_full ON submissions_submission; "
+                "DROP FUNCTION IF EXISTS fault_disk_full(); DROP SEQUENCE IF EXISTS fault_disk_full_seq;"
+            )

@@ -69,7 +69,9 @@ EXPECT: dict[str, list[tuple]] = {
     # REST API. Token auth comes first, so anonymous callers get 401 with a challenge.
     "api/v1/auth/token/": [("post", "/api/v1/auth/token/", every(400), {"data": {}})],
     "api/v1/auth/register/": [("post", "/api/v1/auth/register/", every(400), {"data": {}})],
-    "api/v1/auth/token/regenerate/": [("get", "/api/v1/auth/token/regenerate/", roles(401, 200, 200, 200), {"api": True})],
+    "api/v1/auth/token/regenerate/": [
+        ("get", "/api/v1/auth/token/regenerate/", roles(401, 200, 200, 200), {"api": True})
+    ],
     "api/v1/problems/": [
         ("get", "/api/v1/problems/", every(200), {"api": True}),
         ("post", "/api/v1/problems/", roles(405, 405, 405, 405), {"api": True, "data": {}}),
@@ -97,8 +99,12 @@ EXPECT: dict[str, list[tuple]] = {
     ],
     "api/v1/mentor/conversations/<int:pk>/messages/": [
         ("get", "/api/v1/mentor/conversations/{conversation}/messages/", roles(401, 200, 404, 404), {"api": True}),
-        ("post", "/api/v1/mentor/conversations/{conversation}/messages/", roles(401, 400, 404, 404),
-         {"api": True, "data": {}}),
+        (
+            "post",
+            "/api/v1/mentor/conversations/{conversation}/messages/",
+            roles(401, 400, 404, 404),
+            {"api": True, "data": {}},
+        ),
     ],
     "api/v1/costs/summary/": [("get", "/api/v1/costs/summary/", API_STAFF_ONLY, {"api": True})],
     "api/v1/costs/calculator/": [("get", "/api/v1/costs/calculator/", API_STAFF_ONLY, {"api": True})],
@@ -154,9 +160,14 @@ ADMIN_MODEL_SUFFIXES = {
 }
 # Admin pages refused even to staff: the ledger is append-only and written by record_call,
 # alerts are raised by budget checks, submissions are made through submit_code.
-ADMIN_STAFF_REFUSED = {("costs.apicall", "add/"), ("costs.apicall", "<path:object_id>/delete/"),
-                       ("costs.alert", "add/"), ("submissions.submission", "add/"),
-                       ("mentor.message", "add/"), ("mentor.contextcache", "add/")}
+ADMIN_STAFF_REFUSED = {
+    ("costs.apicall", "add/"),
+    ("costs.apicall", "<path:object_id>/delete/"),
+    ("costs.alert", "add/"),
+    ("submissions.submission", "add/"),
+    ("mentor.message", "add/"),
+    ("mentor.contextcache", "add/"),
+}
 
 
 def discovered_patterns() -> list[str]:
@@ -199,9 +210,14 @@ def world(db):
     problem = ProblemFactory(slug="authz-problem")
     TestCaseFactory(problem=problem, is_sample=True)
     draft = ProblemFactory(slug="authz-draft", is_published=False)
-    submission = Submission.objects.create(user=student, problem=problem, language="python",
-                                           code="def add(a, b):\n    return a + b\n", status="finished",
-                                           verdict="accepted")
+    submission = Submission.objects.create(
+        user=student,
+        problem=problem,
+        language="python",
+        code="def add(a, b):\n    return a + b\n",
+        status="finished",
+        verdict="accepted",
+    )
     conversation = Conversation.objects.create(user=student, problem=problem)
     Message.objects.create(conversation=conversation, role="user", text="hi")
     clients = {}
@@ -213,12 +229,21 @@ def world(db):
             api.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=user).key}"
         clients[role] = {"session": session, "api": api}
     values = {
-        "slug": problem.slug, "draft_slug": draft.slug, "submission": submission.pk,
-        "conversation": conversation.pk, "student_pk": student.pk, "problem_pk": problem.pk,
+        "slug": problem.slug,
+        "draft_slug": draft.slug,
+        "submission": submission.pk,
+        "conversation": conversation.pk,
+        "student_pk": student.pk,
+        "problem_pk": problem.pk,
         "problem_ct": ContentType.objects.get_for_model(problem).pk,
     }
-    objects = {"problem": problem, "submission": submission, "conversation": conversation, "student": student,
-               "staff": staff}
+    objects = {
+        "problem": problem,
+        "submission": submission,
+        "conversation": conversation,
+        "student": student,
+        "staff": staff,
+    }
     return {"clients": clients, "users": users, "values": values, "objects": objects}
 
 
@@ -265,7 +290,9 @@ def test_admin_model_pages_are_staff_only(world):
         pk = _admin_sample_object(world, label)
         if "{pk}" in ADMIN_MODEL_SUFFIXES[suffix] and pk is None:
             pk = 999999  # no row: staff are redirected with a "does not exist" message
-        path = "/" + pattern.replace(suffix, "") + ADMIN_MODEL_SUFFIXES[suffix].format(pk=pk) if suffix else "/" + pattern
+        path = (
+            "/" + pattern.replace(suffix, "") + ADMIN_MODEL_SUFFIXES[suffix].format(pk=pk) if suffix else "/" + pattern
+        )
         for role in ("anon", "student", "other"):
             status = _request(world, role, "get", path, {}).status_code
             location = _request(world, role, "get", path, {}).get("Location", "")

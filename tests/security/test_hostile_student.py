@@ -23,13 +23,20 @@ IS_EVEN_OK = "def is_even(n: int) -> bool:\n    return n % 2 == 0\n"
 
 def is_even_problem(*, time_limit_ms=1000, memory_limit_mb=256, slug="hostile-is-even"):
     problem = ProblemFactory(
-        slug=slug, time_limit_ms=time_limit_ms, memory_limit_mb=memory_limit_mb,
+        slug=slug,
+        time_limit_ms=time_limit_ms,
+        memory_limit_mb=memory_limit_mb,
         signature={"function": "is_even", "params": [{"name": "n", "type": "int"}], "returns": "bool"},
         reference_solution=IS_EVEN_OK,
     )
     for order, n in enumerate(SAMPLES + HIDDEN_MARKERS):
-        TestCaseFactory(problem=problem, order=order, input=json.dumps({"n": n}),
-                        expected_output=json.dumps(n % 2 == 0), is_sample=order < len(SAMPLES))
+        TestCaseFactory(
+            problem=problem,
+            order=order,
+            input=json.dumps({"n": n}),
+            expected_output=json.dumps(n % 2 == 0),
+            is_sample=order < len(SAMPLES),
+        )
     return problem
 
 
@@ -40,8 +47,11 @@ def client_for(user):
 
 
 def submit(client, problem, code, *, language="python", mode="submit"):
-    response = client.post("/api/v1/submissions/", {"problem": problem.slug, "language": language, "code": code,
-                                                     "mode": mode}, format="json")
+    response = client.post(
+        "/api/v1/submissions/",
+        {"problem": problem.slug, "language": language, "code": code, "mode": mode},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -69,7 +79,7 @@ def student():
 
 
 # --- 1. Forged results -------------------------------------------------------------------
-FORGE_PY = r'''
+FORGE_PY = r"""
 import os, json, glob
 def is_even(n):
     # Everything a student process can reach: its own memory has no nonce; try the parents'.
@@ -90,7 +100,7 @@ def is_even(n):
             pass
     print("attack ran, readable:", len(found))
     os._exit(0)
-'''
+"""
 
 
 def test_forged_results_block_and_early_exit_are_not_accepted(celery_worker_process, student):
@@ -103,7 +113,7 @@ def test_forged_results_block_and_early_exit_are_not_accepted(celery_worker_proc
 
 
 # --- 2. Beating the time limit -----------------------------------------------------------
-BURN_IN_THREAD = r'''
+BURN_IN_THREAD = r"""
 import threading, time, signal
 time.process_time = lambda: 0.0          # patched timers fool nobody: the supervisor measures
 signal.setitimer = lambda *a, **k: (0.0, 0.0)
@@ -116,9 +126,9 @@ def is_even(n):
     t.start()
     t.join()
     return n % 2 == 0
-'''
+"""
 
-BURN_IN_ORPHAN = r'''
+BURN_IN_ORPHAN = r"""
 import os
 def is_even(n):
     if os.fork() == 0:          # a grandchild nobody waits for does the work
@@ -133,7 +143,7 @@ def is_even(n):
     for i in range(3 * 10 ** 7):   # and the parent waits for it by spinning on its own clock
         x += i
     return n % 2 == 0
-'''
+"""
 
 
 @pytest.mark.parametrize("code", [BURN_IN_THREAD, BURN_IN_ORPHAN], ids=["thread", "orphan"])
@@ -148,7 +158,7 @@ def test_cpu_burned_off_the_main_thread_is_charged(celery_worker_process, studen
 
 
 # --- 3. Reading hidden tests -------------------------------------------------------------
-PRINT_EVERYTHING = r'''
+PRINT_EVERYTHING = r"""
 import os, sys
 seen = []
 def is_even(n):
@@ -169,7 +179,7 @@ def is_even(n):
     if len(seen) > 2:
         raise ValueError("hidden input was %r" % seen)   # a message built from hidden data
     return True                                          # wrong for odd numbers
-'''
+"""
 
 
 def test_hidden_inputs_never_reach_the_student(celery_worker_process, student):
@@ -197,17 +207,23 @@ def test_hidden_flags_are_no_oracle(celery_worker_process, student):
         assert not leaked_markers(text)
         flags.append({t["index"]: t.get("passed") for t in data["tests"] if not t["sample"]})
     hidden_indexes = set(flags[0]) | set(flags[1])
-    complementary = [i for i in hidden_indexes
-                     if flags[0].get(i) is not None and flags[1].get(i) is not None and flags[0][i] != flags[1][i]]
+    complementary = [
+        i
+        for i in hidden_indexes
+        if flags[0].get(i) is not None and flags[1].get(i) is not None and flags[0][i] != flags[1][i]
+    ]
     assert len(complementary) < len(HIDDEN_MARKERS), "every hidden test labelled: an oracle"
 
 
 # --- 4. Poisoning the shared result cache ------------------------------------------------
-@pytest.mark.parametrize("poison", [
-    "def is_even(n: int) -> bool:\n    return n % 2 == 0\u00a0\n",        # NBSP: a SyntaxError in Python
-    "def is_even(n: int) -> bool:\n    return n % 2 == 0\x1c\n",          # U+001C, stripped by str.rstrip()
-    "# -*- coding: rot13 -*-\ndef is_even(n: int) -> bool:\n    return n % 2 == 0\n#\n",
-])
+@pytest.mark.parametrize(
+    "poison",
+    [
+        "def is_even(n: int) -> bool:\n    return n % 2 == 0\u00a0\n",  # NBSP: a SyntaxError in Python
+        "def is_even(n: int) -> bool:\n    return n % 2 == 0\x1c\n",  # U+001C, stripped by str.rstrip()
+        "# -*- coding: rot13 -*-\ndef is_even(n: int) -> bool:\n    return n % 2 == 0\n#\n",
+    ],
+)
 def test_a_poisoned_twin_does_not_decide_another_students_verdict(celery_worker_process, poison):
     problem = is_even_problem()
     attacker, victim = client_for(UserFactory()), client_for(UserFactory())
@@ -217,13 +233,12 @@ def test_a_poisoned_twin_does_not_decide_another_students_verdict(celery_worker_
     assert not second["cache_hit"]
     # Control: a twin that really is the same program (trailing ASCII spaces) shares the result.
     twin = client_for(UserFactory())
-    third, _ = verdict_of(twin, submit(twin, problem, IS_EVEN_OK.replace("== 0\n", "== 0   \n")),
-                          celery_worker_process)
+    third, _ = verdict_of(twin, submit(twin, problem, IS_EVEN_OK.replace("== 0\n", "== 0   \n")), celery_worker_process)
     assert third["verdict"] == "accepted" and third["cache_hit"]
 
 
 # --- 5. Taking the host's memory ---------------------------------------------------------
-FORK_AND_ALLOCATE = r'''
+FORK_AND_ALLOCATE = r"""
 import os, time
 def is_even(n):
     kids = []
@@ -239,26 +254,30 @@ def is_even(n):
     for pid in kids:
         os.waitpid(pid, 0)
     return n % 2 == 0
-'''
+"""
 
 
 def test_memory_is_limited_for_the_whole_process_tree(celery_worker_process, student):
     problem = is_even_problem(memory_limit_mb=128, slug="hostile-memory")
-    data, _ = verdict_of(student, submit(student, problem, FORK_AND_ALLOCATE.format(children=4, mb=100)),
-                         celery_worker_process)
+    data, _ = verdict_of(
+        student, submit(student, problem, FORK_AND_ALLOCATE.format(children=4, mb=100)), celery_worker_process
+    )
     assert data["verdict"] in ("memory_limit_exceeded", "runtime_error")
     # Control: the same code under the limit (one child, 40 MB) is accepted.
     other = client_for(UserFactory())
-    ok, _ = verdict_of(other, submit(other, problem, FORK_AND_ALLOCATE.format(children=1, mb=40)),
-                       celery_worker_process)
+    ok, _ = verdict_of(
+        other, submit(other, problem, FORK_AND_ALLOCATE.format(children=1, mb=40)), celery_worker_process
+    )
     assert ok["verdict"] == "accepted"
 
 
 # --- 6. Wedging the pipeline -------------------------------------------------------------
 def test_nul_and_control_bytes_in_output_finish_the_submission(celery_worker_process, student):
     problem = is_even_problem()
-    code = ("import sys\ndef is_even(n):\n    print('a\\x00b\\x1b[31m\\udcff'.encode('utf-8', 'surrogateescape')"
-            ".decode('latin-1'))\n    sys.stdout.buffer.write(b'\\xff\\xfe\\x00\\n')\n    return n % 2 == 0\n")
+    code = (
+        "import sys\ndef is_even(n):\n    print('a\\x00b\\x1b[31m\\udcff'.encode('utf-8', 'surrogateescape')"
+        ".decode('latin-1'))\n    sys.stdout.buffer.write(b'\\xff\\xfe\\x00\\n')\n    return n % 2 == 0\n"
+    )
     data, text = verdict_of(student, submit(student, problem, code), celery_worker_process)
     assert data["verdict"] == "accepted"
     assert "\x00" not in text and "\\u0000" not in text.replace("\\\\u0000", "")

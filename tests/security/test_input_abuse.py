@@ -70,8 +70,12 @@ def post_json(client, path, body, **extra):
 
 
 def submission_body(problem_obj, **overrides):
-    body = {"problem": problem_obj.slug, "language": "python", "code": "def add(a, b):\n    return a + b\n",
-            "mode": "submit"}
+    body = {
+        "problem": problem_obj.slug,
+        "language": "python",
+        "code": "def add(a, b):\n    return a + b\n",
+        "mode": "submit",
+    }
     body.update(overrides)
     return body
 
@@ -91,12 +95,15 @@ def test_request_body_over_the_upload_limit_is_a_client_error(api, problem, sett
     assert Submission.objects.count() == 0
 
 
-@pytest.mark.parametrize("raw", [
-    b"\xff\xfe\xfa\x00garbage",                       # invalid UTF-8
-    b'{"problem": "abuse-problem", "code": "\xc3\x28"}',  # invalid UTF-8 inside a string
-    bytes(range(256)),                                 # binary
-    b"",                                               # empty
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff\xfe\xfa\x00garbage",  # invalid UTF-8
+        b'{"problem": "abuse-problem", "code": "\xc3\x28"}',  # invalid UTF-8 inside a string
+        bytes(range(256)),  # binary
+        b"",  # empty
+    ],
+)
 def test_binary_and_invalid_utf8_bodies_are_400(api, problem, raw):
     response = api.post("/api/v1/submissions/", data=raw, content_type="application/json")
     assert response.status_code == 400
@@ -127,8 +134,17 @@ def test_very_long_custom_input_is_refused(api, problem, settings):
     assert Submission.objects.count() == 0
 
 
-@pytest.mark.parametrize("slug", ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "abuse-problem/../../admin",
-                                  "%00", "a" * 5000, "abuse-problem;DROP TABLE problems_problem"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        "abuse-problem/../../admin",
+        "%00",
+        "a" * 5000,
+        "abuse-problem;DROP TABLE problems_problem",
+    ],
+)
 def test_path_like_problem_slugs_are_rejected(api, problem, slug):
     response = api.get(f"/api/v1/problems/{slug}/")
     assert response.status_code == 404
@@ -175,12 +191,15 @@ def test_mentor_answers_are_sanitized_and_student_text_escaped(student, problem)
     assert "&lt;script&gt;" in html  # the student's own text is shown, escaped
 
 
-@pytest.mark.parametrize("path,data", [
-    ("/submissions/new/", {"problem": "abuse-problem", "language": "python", "code": "x", "mode": "run"}),
-    ("/mentor/ask/abuse-problem/", {"message": "hi"}),
-    ("/accounts/profile/", {}),
-    ("/accounts/logout/", {}),
-])
+@pytest.mark.parametrize(
+    "path,data",
+    [
+        ("/submissions/new/", {"problem": "abuse-problem", "language": "python", "code": "x", "mode": "run"}),
+        ("/mentor/ask/abuse-problem/", {"message": "hi"}),
+        ("/accounts/profile/", {}),
+        ("/accounts/logout/", {}),
+    ],
+)
 def test_forms_refuse_cross_site_posts(student, problem, path, data):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(student)
@@ -198,8 +217,9 @@ def test_login_form_refuses_cross_site_posts(student):
 def test_brute_force_login_is_throttled_per_address(student, settings):
     settings.LOGIN_THROTTLE_ATTEMPTS = 5
     attacker = Client()
-    statuses = [attacker.post("/accounts/login/", {"username": f"guess{i}", "password": "wrong"}).status_code
-                for i in range(8)]
+    statuses = [
+        attacker.post("/accounts/login/", {"username": f"guess{i}", "password": "wrong"}).status_code for i in range(8)
+    ]
     assert statuses[:5] == [200] * 5  # the form again, with an error
     assert statuses[5:] == [429] * 3
     # The right password does not get through while throttled either.
@@ -212,8 +232,12 @@ def test_brute_force_login_is_throttled_per_address(student, settings):
 
 def test_brute_force_login_is_throttled_per_username_across_addresses(student, settings):
     settings.LOGIN_THROTTLE_ATTEMPTS = 3
-    statuses = [Client(REMOTE_ADDR=f"10.0.0.{i}").post("/admin/login/", {"username": "abuser", "password": "no"})
-                .status_code for i in range(5)]
+    statuses = [
+        Client(REMOTE_ADDR=f"10.0.0.{i}").post("/admin/login/", {"username": "abuser", "password": "no"}).status_code
+        for i in range(5)
+    ]
     assert statuses[3:] == [429, 429]
-    assert Client(REMOTE_ADDR="10.0.1.1").post("/accounts/login/", {"username": "someone", "password": "x"}) \
-        .status_code == 200
+    assert (
+        Client(REMOTE_ADDR="10.0.1.1").post("/accounts/login/", {"username": "someone", "password": "x"}).status_code
+        == 200
+    )

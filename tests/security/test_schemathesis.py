@@ -29,8 +29,11 @@ def api_schema(live_server, settings, monkeypatch):
     # seeing 429s, which are covered by their own tests. DRF bound DEFAULT_THROTTLE_RATES to
     # SimpleRateThrottle.THROTTLE_RATES at import, so that is what must change (a settings
     # override alone is never read); the attempt counters and mentor quotas read settings live.
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
-                        {"submission_run": "100000/min", "submission_submit": "100000/min", "auth": "100000/min"})
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"submission_run": "100000/min", "submission_submit": "100000/min", "auth": "100000/min"},
+    )
     settings.LOGIN_THROTTLE_ATTEMPTS = settings.REGISTER_THROTTLE_ATTEMPTS = 100_000
     settings.MENTOR_MESSAGES_PER_MINUTE = settings.MENTOR_DAILY_MESSAGE_QUOTA = 100_000
     problem = ProblemFactory(slug="fuzz-problem")
@@ -63,8 +66,14 @@ def fuzz_all_operations(schema, headers) -> tuple[int, list[str], dict[str, list
         statuses[f"{operation.method.upper()} {operation.path}"] = []
 
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                             suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @hypothesis_settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case):
             case.call_and_validate(headers=headers, checks=checks, timeout=30)
 

@@ -22,8 +22,10 @@ class Command(BaseCommand):
         h = selectors.headline(qs)
         out = self.stdout.write
         out(f"Cost report, last {days} day(s): {period.start:%Y-%m-%d %H:%M} - {period.end:%Y-%m-%d %H:%M} UTC")
-        out(f"spend ${h['spend']:.4f}   calls {h['calls']} (paid {h['paid_calls']})   "
-            f"active users {h['active_users']}   executions {h['executions']} (avoided {h['executions_avoided']})")
+        out(
+            f"spend ${h['spend']:.4f}   calls {h['calls']} (paid {h['paid_calls']})   "
+            f"active users {h['active_users']}   executions {h['executions']} (avoided {h['executions_avoided']})"
+        )
         out(f"counterfactual without optimizations ${h['baseline']:.4f}, saved ${h['savings']:.4f}")
         out("")
         out(f"{'provider':<15}{'model/language':<28}{'calls':>9}{'spend $':>14}")

@@ -20,9 +20,12 @@ class Command(BaseCommand):
         r = reprice_calls(since=day, dry_run=dry_run)
         verb = "would change" if dry_run else "changed"
         self.stdout.write(f"examined {r['examined']} ledger rows since {day}; {verb} {r['changed']}")
-        self.stdout.write(f"cost:     ${r['old_total']:.8f} -> ${r['new_total']:.8f} "
-                          f"({r['new_total'] - r['old_total']:+.8f})")
-        self.stdout.write(f"baseline: ${r['old_baseline']:.8f} -> ${r['new_baseline']:.8f} "
-                          f"({r['new_baseline'] - r['old_baseline']:+.8f})")
+        self.stdout.write(
+            f"cost:     ${r['old_total']:.8f} -> ${r['new_total']:.8f} ({r['new_total'] - r['old_total']:+.8f})"
+        )
+        self.stdout.write(
+            f"baseline: ${r['old_baseline']:.8f} -> ${r['new_baseline']:.8f} "
+            f"({r['new_baseline'] - r['old_baseline']:+.8f})"
+        )
         for provider, delta in sorted(r["by_provider"].items()):
             self.stdout.write(f"  {provider}: {delta:+.8f}")

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             user.save()
             self.stdout.write(f"{'Created' if created else 'Updated'} {username}")
         base = options["base_url"].rstrip("/")
-        self.stdout.write(self.style.SUCCESS(
-            f"Log in at {base}/accounts/login/ as demo / {settings.DEMO_PASSWORD} (student)\n"
-            f"Admin at {base}/admin/ as admin / {settings.ADMIN_PASSWORD} (staff)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Log in at {base}/accounts/login/ as demo / {settings.DEMO_PASSWORD} (student)\n"
+                f"Admin at {base}/admin/ as admin / {settings.ADMIN_PASSWORD} (staff)"
+            )
+        )

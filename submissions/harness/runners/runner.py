@@ -21,8 +21,7 @@ try:  # json's C accelerator directly: `import json` costs ~9 ms of every start-
             return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
 
     _scan = _json.make_scanner(_Context())
-    _encode = _json.make_encoder({}, _no_default, _json.encode_basestring_ascii, None, ": ", ", ", False, False,
-                                 True)
+    _encode = _json.make_encoder({}, _no_default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True)
 
     def dumps(value):
         return "".join(_encode(value, 0))
@@ -59,7 +58,7 @@ def main():
             pass
         data = FRAME + dumps(message).encode() + b"\n"
         while data:
-            data = data[os.write(replies, data):]
+            data = data[os.write(replies, data) :]
 
     # Interview solutions recurse (DFS); the sandbox gives the main thread a big stack.
     sys.setrecursionlimit(100000)
