@@ -148,7 +148,7 @@ def purge_expired() -> int:
     """Delete expired rows and rows no trusted supervisor produced (older harnesses).
     Their Redis copies expire on their own: never later than the row did."""
     deleted, _ = CachedResult.objects.expired().delete()
-    untrusted, _ = CachedResult.objects.exclude(payload__trusted=True).delete()
+    untrusted, _ = CachedResult.objects.exclude(payload__contains={"trusted": True}).delete()
     return deleted + untrusted
 
 
