@@ -64,7 +64,9 @@ def _strip_blanks(line: str) -> str:
 
 def _split_lines(code: str) -> list[str]:
     """Lines without their LF; a CR before an LF is dropped, every other CR is kept."""
-    return [line[:-1] if line.endswith("\r") else line for line in code.split("\n")]
+    lines = code.split("\n")
+    # Only a CR directly before an LF goes; a CR at the very end has no LF after it.
+    return [line[:-1] if line.endswith("\r") else line for line in lines[:-1]] + lines[-1:]
 
 
 def _normalize_c_like(code: str) -> str:
